@@ -1,0 +1,172 @@
+/*
+ * onnxc: an ONNX model importer and CPU interpreter.
+ *
+ * The whole public API. Handles are opaque; every fallible call returns an
+ * onnxc_status pointer that is NULL on success and otherwise carries a code
+ * and a message naming what went wrong and where. The caller frees a non-NULL
+ * status with onnxc_status_free. The library keeps no global state.
+ *
+ * A loaded onnxc_model is immutable: several sessions, in several threads,
+ * may share it. A session is used by one thread at a time.
+ */
+#ifndef ONNXC_H
+#define ONNXC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ONNXC_VERSION_MAJOR 0
+#define ONNXC_VERSION_MINOR 1
+#define ONNXC_VERSION_PATCH 0
+#define ONNXC_VERSION_STRING "0.1.0"
+
+/* The library's version string, e.g. "0.1.0". */
+const char *onnxc_version(void);
+
+/* ---- status -------------------------------------------------------------- */
+
+typedef enum onnxc_code {
+    ONNXC_OK = 0,
+    ONNXC_ERR_ARGUMENT,    /* API misuse: NULL handle, bad index, bound tensor of wrong type or shape */
+    ONNXC_ERR_IO,          /* a file could not be opened or read */
+    ONNXC_ERR_PARSE,       /* the bytes are not a decodable ONNX protobuf */
+    ONNXC_ERR_MODEL,       /* the model decodes but is invalid */
+    ONNXC_ERR_UNSUPPORTED, /* valid ONNX that onnxc does not implement */
+    ONNXC_ERR_MEMORY,      /* an allocation failed */
+    ONNXC_ERR_LIMIT,       /* a resource limit would be exceeded */
+    ONNXC_ERR_STATE,       /* a call out of order, e.g. reading outputs before a run */
+    ONNXC_ERR_INTERNAL     /* a bug in onnxc */
+} onnxc_code;
+
+typedef struct onnxc_status onnxc_status;
+
+/* ONNXC_OK for a NULL status. */
+onnxc_code onnxc_status_code(const onnxc_status *status);
+/* "ok" for a NULL status; valid until the status is freed. */
+const char *onnxc_status_message(const onnxc_status *status);
+/* Frees a status; NULL is allowed. */
+void onnxc_status_free(onnxc_status *status);
+/* A short name for a code, e.g. "invalid model". */
+const char *onnxc_code_name(onnxc_code code);
+
+/* ---- element types (the values of ONNX TensorProto.DataType) -------------- */
+
+typedef enum onnxc_dtype {
+    ONNXC_DTYPE_UNDEFINED = 0,
+    ONNXC_DTYPE_FLOAT = 1,
+    ONNXC_DTYPE_UINT8 = 2,
+    ONNXC_DTYPE_INT8 = 3,
+    ONNXC_DTYPE_UINT16 = 4,
+    ONNXC_DTYPE_INT16 = 5,
+    ONNXC_DTYPE_INT32 = 6,
+    ONNXC_DTYPE_INT64 = 7,
+    ONNXC_DTYPE_STRING = 8,
+    ONNXC_DTYPE_BOOL = 9,
+    ONNXC_DTYPE_FLOAT16 = 10,
+    ONNXC_DTYPE_DOUBLE = 11,
+    ONNXC_DTYPE_UINT32 = 12,
+    ONNXC_DTYPE_UINT64 = 13
+} onnxc_dtype;
+
+/* "float32", "int64", ...; "unknown" for values onnxc does not know. */
+const char *onnxc_dtype_name(int dtype);
+/* Bytes per element; 0 for types onnxc cannot hold in a tensor (string, undefined, unknown). */
+size_t onnxc_dtype_size(int dtype);
+
+/* ---- models -------------------------------------------------------------- */
+
+typedef struct onnxc_model onnxc_model;
+
+typedef struct onnxc_model_options {
+    /* Reserved for graph optimizations; 1 = on (default). */
+    int optimize;
+} onnxc_model_options;
+
+/* Fills *options with the defaults. */
+void onnxc_model_options_init(onnxc_model_options *options);
+
+/* Loads, checks and prepares a model. options may be NULL for the defaults.
+ * External data (if any) is read relative to the model file's folder. */
+onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options *options,
+                                    onnxc_model **out_model);
+/* The same from bytes in memory; the buffer may be freed once this returns. */
+onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
+                                      const onnxc_model_options *options,
+                                      onnxc_model **out_model);
+/* Frees a model; NULL is allowed. Every session of the model must be freed first. */
+void onnxc_model_free(onnxc_model *model);
+
+/* Describes a graph input or output. Pointers stay valid while the model lives. */
+typedef struct onnxc_tensor_info {
+    const char *name;
+    onnxc_dtype dtype;            /* ONNXC_DTYPE_UNDEFINED when the model does not say */
+    int rank;                     /* -1 when the model does not say */
+    const int64_t *shape;         /* rank entries; -1 for a symbolic or unknown dim */
+    const char *const *dim_names; /* rank entries: the dim_param of a symbolic dim, else NULL */
+} onnxc_tensor_info;
+
+/* The inputs a caller binds: graph inputs that are not initializers. (Inputs that
+ * are also initializers, as in IR version < 4 models, keep their initializer
+ * value unless bound by name.) */
+size_t onnxc_model_input_count(const onnxc_model *model);
+size_t onnxc_model_output_count(const onnxc_model *model);
+onnxc_status *onnxc_model_input(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
+onnxc_status *onnxc_model_output(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
+
+/* ---- sessions ------------------------------------------------------------ */
+
+typedef struct onnxc_session onnxc_session;
+
+typedef struct onnxc_session_options {
+    /* Worker threads; 0 = all cores. Reserved: 0.1 runs on the calling thread. */
+    int threads;
+} onnxc_session_options;
+
+void onnxc_session_options_init(onnxc_session_options *options);
+
+/* Creates a session that runs model. options may be NULL for the defaults. */
+onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
+                                   onnxc_session **out_session);
+void onnxc_session_free(onnxc_session *session);
+
+/* Binds an input to the caller's buffer: dtype and shape must agree with the
+ * model's declaration (symbolic dims take any size >= 1, consistently across
+ * inputs); nbytes must equal the element count times the element size. The
+ * buffer is read during onnxc_session_run, not copied, and must stay valid and
+ * unchanged until then. Binding a name again replaces the earlier binding. */
+onnxc_status *onnxc_session_bind(onnxc_session *session, const char *name, onnxc_dtype dtype,
+                                 const int64_t *shape, int rank, const void *data, size_t nbytes);
+/* The same, by position among the model's inputs (see onnxc_model_input). */
+onnxc_status *onnxc_session_bind_index(onnxc_session *session, size_t index, onnxc_dtype dtype,
+                                       const int64_t *shape, int rank, const void *data,
+                                       size_t nbytes);
+
+/* Runs the model on the bound inputs. Every input must be bound. */
+onnxc_status *onnxc_session_run(onnxc_session *session);
+
+/* A view of a tensor held by the session. */
+typedef struct onnxc_tensor_view {
+    const char *name;
+    onnxc_dtype dtype;
+    int rank;
+    const int64_t *shape; /* rank entries */
+    const void *data;     /* count elements, row-major */
+    size_t count;
+    size_t nbytes;
+} onnxc_tensor_view;
+
+/* An output of the last run. The view stays valid until the next run, the
+ * next bind, or the session is freed. */
+onnxc_status *onnxc_session_output(onnxc_session *session, size_t index, onnxc_tensor_view *out);
+onnxc_status *onnxc_session_output_by_name(onnxc_session *session, const char *name,
+                                           onnxc_tensor_view *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ONNXC_H */

@@ -1,0 +1,180 @@
+/* onnxc's own model representation. The loader fills it from protobuf-c
+ * messages (which never leave loader.c); graph.c links names into value ids,
+ * orders the nodes and infers shapes; sessions execute it. */
+#ifndef OC_IR_H
+#define OC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnxc.h"
+#include "status.h"
+#include "util.h"
+
+#define OC_MAX_RANK 8
+
+/* A tensor: type, shape and (when known) data. During shape inference data is
+ * NULL unless the value is a constant. count and nbytes follow the shape. */
+typedef struct oc_tensor {
+    onnxc_dtype dtype;
+    int rank;
+    int64_t dims[OC_MAX_RANK];
+    size_t count;
+    size_t nbytes;
+    void *data;
+} oc_tensor;
+
+/* Sets count and nbytes from dtype and dims; an error when a dim is negative
+ * or the size overflows. */
+onnxc_status *oc_tensor_set_sizes(oc_tensor *t);
+/* Same dtype, rank and dims. */
+bool oc_tensor_same_shape(const oc_tensor *a, const oc_tensor *b);
+/* "[1, 3, 224, 224]" into buf (always NUL-terminated). */
+const char *oc_shape_str(const int64_t *dims, int rank, char *buf, size_t size);
+#define OC_SHAPE_STR_MAX 256
+
+/* The declared type of a graph input, output or value_info entry. */
+typedef struct oc_type_decl {
+    int dtype;                             /* ONNX DataType value; 0 = not declared */
+    int rank;                              /* -1 = not declared */
+    int64_t dims[OC_MAX_RANK];             /* -1 = symbolic or unknown */
+    const char *dim_names[OC_MAX_RANK];    /* dim_param, or NULL */
+} oc_type_decl;
+
+typedef struct oc_value_info {
+    const char *name;
+    oc_type_decl type;
+} oc_value_info;
+
+/* Attribute types: the values of ONNX AttributeProto.AttributeType. */
+enum {
+    OC_ATTR_UNDEFINED = 0,
+    OC_ATTR_FLOAT = 1,
+    OC_ATTR_INT = 2,
+    OC_ATTR_STRING = 3,
+    OC_ATTR_TENSOR = 4,
+    OC_ATTR_GRAPH = 5,
+    OC_ATTR_FLOATS = 6,
+    OC_ATTR_INTS = 7,
+    OC_ATTR_STRINGS = 8,
+    OC_ATTR_TENSORS = 9,
+    OC_ATTR_GRAPHS = 10,
+    OC_ATTR_SPARSE_TENSOR = 11,
+    OC_ATTR_SPARSE_TENSORS = 12,
+    OC_ATTR_TYPE_PROTO = 13,
+    OC_ATTR_TYPE_PROTOS = 14
+};
+
+typedef struct oc_attr {
+    const char *name;
+    int type;              /* OC_ATTR_*; graphs, sparse tensors and type protos keep only their type */
+    float f;
+    int64_t i;
+    const char *s;         /* STRING: bytes, NUL-terminated for convenience */
+    size_t s_len;
+    oc_tensor *t;          /* TENSOR */
+    size_t n;              /* element count of FLOATS, INTS, STRINGS, TENSORS, GRAPHS, ... */
+    const float *floats;
+    const int64_t *ints;
+    const char *const *strings;
+    const size_t *string_lens;
+    oc_tensor *tensors;
+} oc_attr;
+
+struct oc_op;
+
+typedef struct oc_node {
+    int index;             /* position in the file's node list */
+    const char *name;      /* "" when the file gives none */
+    const char *op_type;
+    const char *domain;    /* "" for the default domain (also written "ai.onnx") */
+    int n_inputs, n_outputs;
+    const char **input_names;   /* "" = an omitted optional input */
+    const char **output_names;  /* "" = an omitted optional output */
+    int *inputs, *outputs;      /* value ids, -1 when omitted (graph.c) */
+    int n_attrs;
+    oc_attr *attrs;
+    int64_t opset;              /* the model's opset of this node's domain (graph.c) */
+    const struct oc_op *op;     /* resolved implementation (graph.c) */
+    void *params;               /* the op's prepared parameters, in the model arena */
+} oc_node;
+
+typedef struct oc_initializer {
+    const char *name;
+    oc_tensor tensor;
+} oc_initializer;
+
+typedef struct oc_opset {
+    const char *domain; /* as written in the file */
+    int64_t version;
+} oc_opset;
+
+typedef enum oc_value_kind {
+    OC_VALUE_INPUT,        /* a graph input the caller binds */
+    OC_VALUE_INITIALIZER,  /* a weight (possibly overridable, see below) */
+    OC_VALUE_NODE          /* produced by a node */
+} oc_value_kind;
+
+/* A named edge of the graph. */
+typedef struct oc_value {
+    const char *name;
+    oc_value_kind kind;
+    bool overridable;          /* an initializer also listed as a graph input (IR < 4) */
+    bool is_output;            /* a graph output */
+    int producer;              /* node index for OC_VALUE_NODE, else -1 */
+    int input_index;           /* position among bindable inputs, else -1 */
+    const oc_type_decl *decl;  /* declared type, or NULL */
+    const oc_tensor *constant; /* initializer data, else NULL */
+    bool shape_known;          /* static type and shape, inferred at load */
+    oc_tensor info;            /* that type and shape (data NULL unless constant) */
+    int first_use, last_use;   /* positions in the execution order (graph.c) */
+} oc_value;
+
+struct onnxc_model {
+    oc_arena arena;            /* every string, array and parameter block */
+    void **buffers;            /* tensor data owned by the model, freed with free() */
+    size_t n_buffers, cap_buffers;
+    struct oc_mapping { void *addr; size_t len; } *maps; /* mmap'ed external data */
+    size_t n_maps, cap_maps;
+
+    /* filled by the loader */
+    int64_t ir_version, model_version;
+    const char *producer_name, *producer_version, *domain, *graph_name, *path;
+    int n_opsets;
+    oc_opset *opsets;
+    int n_nodes;
+    oc_node *nodes;
+    int n_initializers;
+    oc_initializer *initializers;
+    int n_graph_inputs, n_graph_outputs, n_value_infos;
+    oc_value_info *graph_inputs, *graph_outputs, *value_infos;
+
+    /* built by graph.c */
+    int n_values;
+    oc_value *values;
+    int n_inputs, n_outputs;   /* bindable inputs and graph outputs, as value ids */
+    int *inputs, *outputs;
+    int n_order;               /* nodes needed by some output, in execution order */
+    int *order;
+    bool static_shapes;        /* every needed value's shape is known at load */
+    onnxc_tensor_info *input_info, *output_info;
+};
+
+/* The newest opset of the default domain onnxc knows. */
+#define OC_MAX_OPSET 26
+
+/* Registers data (from malloc) to be freed with the model; frees it and
+ * fails when out of memory. */
+onnxc_status *oc_model_own(onnxc_model *m, void *data);
+/* Registers an mmap'ed region to be unmapped with the model; unmaps it and
+ * fails when out of memory. */
+onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len);
+/* Frees everything the model owns (arena, buffers, mappings) but not m itself. */
+void oc_model_release(onnxc_model *m);
+
+/* "node 'conv1' (Conv, opset 13): " + message. */
+onnxc_status *oc_node_error(const oc_node *n, onnxc_code code, const char *fmt, ...) OC_PRINTF(3, 4);
+onnxc_status *oc_node_error_prefix(const oc_node *n, onnxc_status *st);
+
+#endif

@@ -1,0 +1,84 @@
+/* Model-wide helpers: owned buffers and node-qualified errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "ir.h"
+
+onnxc_status *oc_model_own(onnxc_model *m, void *data)
+{
+    if (!data) return NULL;
+    if (m->n_buffers == m->cap_buffers) {
+        size_t cap = m->cap_buffers ? m->cap_buffers * 2 : 64;
+        void **grown = realloc(m->buffers, cap * sizeof *grown);
+        if (!grown) {
+            free(data);
+            return oc_no_memory();
+        }
+        m->buffers = grown;
+        m->cap_buffers = cap;
+    }
+    m->buffers[m->n_buffers++] = data;
+    return NULL;
+}
+
+onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len)
+{
+    if (m->n_maps == m->cap_maps) {
+        size_t cap = m->cap_maps ? m->cap_maps * 2 : 8;
+        struct oc_mapping *grown = realloc(m->maps, cap * sizeof *grown);
+        if (!grown) {
+            munmap(addr, len);
+            return oc_no_memory();
+        }
+        m->maps = grown;
+        m->cap_maps = cap;
+    }
+    m->maps[m->n_maps].addr = addr;
+    m->maps[m->n_maps].len = len;
+    m->n_maps++;
+    return NULL;
+}
+
+void oc_model_release(onnxc_model *m)
+{
+    for (size_t i = 0; i < m->n_buffers; i++) free(m->buffers[i]);
+    free(m->buffers);
+    m->buffers = NULL;
+    m->n_buffers = m->cap_buffers = 0;
+    for (size_t i = 0; i < m->n_maps; i++) munmap(m->maps[i].addr, m->maps[i].len);
+    free(m->maps);
+    m->maps = NULL;
+    m->n_maps = m->cap_maps = 0;
+    oc_arena_free(&m->arena);
+}
+
+static void node_label(const oc_node *n, char *buf, size_t size)
+{
+    if (n->name && n->name[0])
+        snprintf(buf, size, "node '%s' (%s, opset %d)", n->name, n->op_type ? n->op_type : "?",
+                 (int)n->opset);
+    else
+        snprintf(buf, size, "node #%d (%s, opset %d)", n->index, n->op_type ? n->op_type : "?",
+                 (int)n->opset);
+}
+
+onnxc_status *oc_node_error_prefix(const oc_node *n, onnxc_status *st)
+{
+    char label[512];
+    node_label(n, label, sizeof label);
+    return oc_error_prefix(st, "%s", label);
+}
+
+onnxc_status *oc_node_error(const oc_node *n, onnxc_code code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char label[512];
+    node_label(n, label, sizeof label);
+    return oc_error(code, "%s: %s", label, msg);
+}

@@ -1,0 +1,95 @@
+/* The operator interface. Every supported (domain, op type, opset range) is
+ * one entry of the table in registry.c; the functions live one op family to a
+ * file in this folder. */
+#ifndef OC_OPS_H
+#define OC_OPS_H
+
+#include "../core/ir.h"
+
+/* Shape inference: the inputs' types and shapes are known (data too, when the
+ * value is a constant); the op fills each non-NULL output's dtype, rank and dims
+ * and may ask for scratch memory for its run. */
+typedef struct oc_infer_ctx {
+    const oc_node *node;
+    const void *params;
+    int n_inputs;
+    const oc_tensor *const *in;   /* NULL for an omitted optional input */
+    int n_outputs;
+    oc_tensor *const *out;        /* NULL for an omitted optional output */
+    size_t workspace;             /* bytes of scratch the run needs (set by infer) */
+} oc_infer_ctx;
+
+/* Execution: inputs and outputs are shaped and allocated as inference said. */
+typedef struct oc_run_ctx {
+    const oc_node *node;
+    const void *params;
+    int n_inputs;
+    const oc_tensor *const *in;
+    int n_outputs;
+    oc_tensor *const *out;
+    void *workspace;              /* OC_ALIGN-aligned, at least the bytes infer asked for */
+    size_t workspace_size;
+} oc_run_ctx;
+
+typedef struct oc_op {
+    const char *domain;           /* "" = ai.onnx */
+    const char *type;
+    int since, until;             /* opset versions served, inclusive */
+    int min_inputs, max_inputs;   /* max -1 = variadic */
+    int min_outputs, max_outputs;
+    /* At load: reads and checks the attributes into *params (allocated from
+     * arena; may stay NULL). May be NULL when the op has no attributes. */
+    onnxc_status *(*prepare)(const oc_node *node, oc_arena *arena, void **params);
+    onnxc_status *(*infer)(oc_infer_ctx *ctx);
+    onnxc_status *(*run)(oc_run_ctx *ctx);
+} oc_op;
+
+/* The entry serving (domain, type) at that opset, or NULL. */
+const oc_op *oc_op_find(const char *domain, const char *type, int64_t opset);
+/* True when some opset of (domain, type) is served. */
+bool oc_op_known(const char *domain, const char *type);
+/* The whole table, for documentation and `onnxc info`. */
+const oc_op *oc_op_table(size_t *count);
+
+/* ---- attribute access (attrs.c). Errors name the node and the attribute. ---- */
+
+const oc_attr *oc_attr_find(const oc_node *n, const char *name);
+onnxc_status *oc_attr_int(const oc_node *n, const char *name, int64_t def, int64_t *out);
+onnxc_status *oc_attr_float(const oc_node *n, const char *name, float def, float *out);
+/* *out points into the model (or is def); valid while the model lives. */
+onnxc_status *oc_attr_string(const oc_node *n, const char *name, const char *def, const char **out);
+/* Absent: *out = NULL, *count = 0. */
+onnxc_status *oc_attr_ints(const oc_node *n, const char *name, const int64_t **out, size_t *count);
+onnxc_status *oc_attr_floats(const oc_node *n, const char *name, const float **out, size_t *count);
+
+/* ---- helpers for ops ---- */
+
+/* Normalizes axis against rank (negative counts from the end); error when out of [-rank, rank). */
+onnxc_status *oc_normalize_axis(const oc_node *n, int64_t axis, int rank, int *out);
+/* Copies dtype/rank/dims of src into dst. */
+void oc_tensor_copy_type(oc_tensor *dst, const oc_tensor *src);
+/* Multidirectional (numpy) broadcast of a and b's shapes into out (dtype of a). */
+onnxc_status *oc_broadcast_shape(const oc_node *n, const oc_tensor *a, const oc_tensor *b,
+                                 oc_tensor *out);
+/* Requires t's dtype to be one of the listed (terminated by 0). */
+onnxc_status *oc_check_dtype(const oc_node *n, const char *what, const oc_tensor *t, ...);
+
+/* ---- the op families (one file each) ---- */
+#define OC_DECLARE_OP(name)                                                   \
+    onnxc_status *oc_##name##_prepare(const oc_node *, oc_arena *, void **); \
+    onnxc_status *oc_##name##_infer(oc_infer_ctx *);                         \
+    onnxc_status *oc_##name##_run(oc_run_ctx *)
+
+OC_DECLARE_OP(conv);
+OC_DECLARE_OP(maxpool);
+OC_DECLARE_OP(averagepool);
+OC_DECLARE_OP(globalaveragepool);
+OC_DECLARE_OP(gemm);
+OC_DECLARE_OP(relu);
+OC_DECLARE_OP(add);
+OC_DECLARE_OP(concat);
+OC_DECLARE_OP(flatten);
+OC_DECLARE_OP(identity);
+OC_DECLARE_OP(dropout);
+
+#endif

@@ -1,0 +1,11 @@
+/* stub: to be written */
+#include "ops.h"
+onnxc_status *oc_maxpool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
+onnxc_status *oc_maxpool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
+onnxc_status *oc_maxpool_run(oc_run_ctx *c) { (void)c; return NULL; }
+onnxc_status *oc_averagepool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
+onnxc_status *oc_averagepool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
+onnxc_status *oc_averagepool_run(oc_run_ctx *c) { (void)c; return NULL; }
+onnxc_status *oc_globalaveragepool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
+onnxc_status *oc_globalaveragepool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
+onnxc_status *oc_globalaveragepool_run(oc_run_ctx *c) { (void)c; return NULL; }

@@ -19,13 +19,20 @@
 extern "C" {
 #endif
 
+/* Symbols the shared library exports; everything else stays hidden. */
+#if defined(ONNXC_BUILDING) && defined(__GNUC__)
+#define ONNXC_API __attribute__((visibility("default")))
+#else
+#define ONNXC_API
+#endif
+
 #define ONNXC_VERSION_MAJOR 0
 #define ONNXC_VERSION_MINOR 1
 #define ONNXC_VERSION_PATCH 0
 #define ONNXC_VERSION_STRING "0.1.0"
 
 /* The library's version string, e.g. "0.1.0". */
-const char *onnxc_version(void);
+ONNXC_API const char *onnxc_version(void);
 
 /* ---- status -------------------------------------------------------------- */
 
@@ -45,13 +52,13 @@ typedef enum onnxc_code {
 typedef struct onnxc_status onnxc_status;
 
 /* ONNXC_OK for a NULL status. */
-onnxc_code onnxc_status_code(const onnxc_status *status);
+ONNXC_API onnxc_code onnxc_status_code(const onnxc_status *status);
 /* "ok" for a NULL status; valid until the status is freed. */
-const char *onnxc_status_message(const onnxc_status *status);
+ONNXC_API const char *onnxc_status_message(const onnxc_status *status);
 /* Frees a status; NULL is allowed. */
-void onnxc_status_free(onnxc_status *status);
+ONNXC_API void onnxc_status_free(onnxc_status *status);
 /* A short name for a code, e.g. "invalid model". */
-const char *onnxc_code_name(onnxc_code code);
+ONNXC_API const char *onnxc_code_name(onnxc_code code);
 
 /* ---- element types (the values of ONNX TensorProto.DataType) -------------- */
 
@@ -73,9 +80,9 @@ typedef enum onnxc_dtype {
 } onnxc_dtype;
 
 /* "float32", "int64", ...; "unknown" for values onnxc does not know. */
-const char *onnxc_dtype_name(int dtype);
+ONNXC_API const char *onnxc_dtype_name(int dtype);
 /* Bytes per element; 0 for types onnxc cannot hold in a tensor (string, undefined, unknown). */
-size_t onnxc_dtype_size(int dtype);
+ONNXC_API size_t onnxc_dtype_size(int dtype);
 
 /* ---- models -------------------------------------------------------------- */
 
@@ -87,18 +94,18 @@ typedef struct onnxc_model_options {
 } onnxc_model_options;
 
 /* Fills *options with the defaults. */
-void onnxc_model_options_init(onnxc_model_options *options);
+ONNXC_API void onnxc_model_options_init(onnxc_model_options *options);
 
 /* Loads, checks and prepares a model. options may be NULL for the defaults.
  * External data (if any) is read relative to the model file's folder. */
-onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options *options,
+ONNXC_API onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options *options,
                                     onnxc_model **out_model);
 /* The same from bytes in memory; the buffer may be freed once this returns. */
-onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
+ONNXC_API onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
                                       const onnxc_model_options *options,
                                       onnxc_model **out_model);
 /* Frees a model; NULL is allowed. Every session of the model must be freed first. */
-void onnxc_model_free(onnxc_model *model);
+ONNXC_API void onnxc_model_free(onnxc_model *model);
 
 /* Describes a graph input or output. Pointers stay valid while the model lives. */
 typedef struct onnxc_tensor_info {
@@ -112,10 +119,10 @@ typedef struct onnxc_tensor_info {
 /* The inputs a caller binds: graph inputs that are not initializers. (Inputs that
  * are also initializers, as in IR version < 4 models, keep their initializer
  * value unless bound by name.) */
-size_t onnxc_model_input_count(const onnxc_model *model);
-size_t onnxc_model_output_count(const onnxc_model *model);
-onnxc_status *onnxc_model_input(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
-onnxc_status *onnxc_model_output(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
+ONNXC_API size_t onnxc_model_input_count(const onnxc_model *model);
+ONNXC_API size_t onnxc_model_output_count(const onnxc_model *model);
+ONNXC_API onnxc_status *onnxc_model_input(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
+ONNXC_API onnxc_status *onnxc_model_output(const onnxc_model *model, size_t index, onnxc_tensor_info *out);
 
 /* ---- sessions ------------------------------------------------------------ */
 
@@ -126,27 +133,27 @@ typedef struct onnxc_session_options {
     int threads;
 } onnxc_session_options;
 
-void onnxc_session_options_init(onnxc_session_options *options);
+ONNXC_API void onnxc_session_options_init(onnxc_session_options *options);
 
 /* Creates a session that runs model. options may be NULL for the defaults. */
-onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
+ONNXC_API onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
                                    onnxc_session **out_session);
-void onnxc_session_free(onnxc_session *session);
+ONNXC_API void onnxc_session_free(onnxc_session *session);
 
 /* Binds an input to the caller's buffer: dtype and shape must agree with the
  * model's declaration (symbolic dims take any size >= 1, consistently across
  * inputs); nbytes must equal the element count times the element size. The
  * buffer is read during onnxc_session_run, not copied, and must stay valid and
  * unchanged until then. Binding a name again replaces the earlier binding. */
-onnxc_status *onnxc_session_bind(onnxc_session *session, const char *name, onnxc_dtype dtype,
+ONNXC_API onnxc_status *onnxc_session_bind(onnxc_session *session, const char *name, onnxc_dtype dtype,
                                  const int64_t *shape, int rank, const void *data, size_t nbytes);
 /* The same, by position among the model's inputs (see onnxc_model_input). */
-onnxc_status *onnxc_session_bind_index(onnxc_session *session, size_t index, onnxc_dtype dtype,
+ONNXC_API onnxc_status *onnxc_session_bind_index(onnxc_session *session, size_t index, onnxc_dtype dtype,
                                        const int64_t *shape, int rank, const void *data,
                                        size_t nbytes);
 
 /* Runs the model on the bound inputs. Every input must be bound. */
-onnxc_status *onnxc_session_run(onnxc_session *session);
+ONNXC_API onnxc_status *onnxc_session_run(onnxc_session *session);
 
 /* A view of a tensor held by the session. */
 typedef struct onnxc_tensor_view {
@@ -161,8 +168,8 @@ typedef struct onnxc_tensor_view {
 
 /* An output of the last run. The view stays valid until the next run, the
  * next bind, or the session is freed. */
-onnxc_status *onnxc_session_output(onnxc_session *session, size_t index, onnxc_tensor_view *out);
-onnxc_status *onnxc_session_output_by_name(onnxc_session *session, const char *name,
+ONNXC_API onnxc_status *onnxc_session_output(onnxc_session *session, size_t index, onnxc_tensor_view *out);
+ONNXC_API onnxc_status *onnxc_session_output_by_name(onnxc_session *session, const char *name,
                                            onnxc_tensor_view *out);
 
 #ifdef __cplusplus

@@ -73,6 +73,7 @@ onnxc_status *oh_run(oh_node *h, int n_in, const oc_tensor *const *in, int n_out
     for (int i = 0; i < n_in && i < 16; i++) h->input_names[i] = in[i] ? "in" : "";
     for (int i = 0; i < n_out && i < 16; i++)
         h->output_names[i] = (!want_out || want_out[i]) ? "out" : "";
+    for (int i = 0; i < n_out; i++) memset(&out[i], 0, sizeof out[i]);
     n->op = oc_op_find(n->domain, n->op_type, n->opset);
     if (!n->op) return oc_error(ONNXC_ERR_UNSUPPORTED, "no op %s at opset %d", n->op_type, (int)n->opset);
     void *params = NULL;
@@ -80,10 +81,7 @@ onnxc_status *oh_run(oh_node *h, int n_in, const oc_tensor *const *in, int n_out
     n->params = params;
 
     oc_tensor *outp[16] = {0};
-    for (int i = 0; i < n_out; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        outp[i] = (!want_out || want_out[i]) ? &out[i] : NULL;
-    }
+    for (int i = 0; i < n_out; i++) outp[i] = (!want_out || want_out[i]) ? &out[i] : NULL;
     /* Shape inference sees types only, as a session on non-constant inputs would. */
     oc_tensor shapes[16];
     const oc_tensor *inp[16] = {0};

@@ -1,1 +1,257 @@
-/* stub: to be written */
+/* `onnxc info`: what a model declares and what it costs: opsets, inputs and
+ * outputs, ops, parameters, and the multiply-accumulates of Conv and Gemm. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/graph.h"
+#include "ops/ops.h"
+
+void cli_info_help(FILE *f)
+{
+    fputs("Usage: onnxc info MODEL\n"
+          "\n"
+          "Describes MODEL: IR version, producer, opsets, inputs and outputs with their\n"
+          "shapes (symbolic dims by name), the node count per op type, the parameters\n"
+          "(initializers) and the multiply-accumulates (MACs) of Conv and Gemm nodes.\n"
+          "MACs need static shapes; for a model with symbolic dims they are computed with\n"
+          "every symbolic dim taken as 1, and the output says so.\n"
+          "\n"
+          "Options:\n"
+          "  -h, --help  show this help\n",
+          f);
+}
+
+/* ---- declarations ---------------------------------------------------------------- */
+
+/* "[N, 3, 224, 224]": known dims as numbers, symbolic ones by name, unknown as '?'. */
+static const char *dims_str(const onnxc_tensor_info *info, char *buf, size_t size)
+{
+    if (info->rank < 0) return "(shape not declared)";
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < info->rank && used < size; d++) {
+        const char *sep = d ? ", " : "[";
+        int n;
+        if (info->shape[d] >= 0)
+            n = snprintf(buf + used, size - used, "%s%" PRId64, sep, info->shape[d]);
+        else if (info->dim_names && info->dim_names[d])
+            n = snprintf(buf + used, size - used, "%s%s", sep, info->dim_names[d]);
+        else
+            n = snprintf(buf + used, size - used, "%s?", sep);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used < size) snprintf(buf + used, size - used, "%s]", info->rank ? "" : "[");
+    return buf;
+}
+
+typedef onnxc_status *(*info_getter)(const onnxc_model *, size_t, onnxc_tensor_info *);
+
+static onnxc_status *print_values(const onnxc_model *m, const char *title, size_t count,
+                                  info_getter get)
+{
+    char shape[OC_SHAPE_STR_MAX * 2];
+    printf("%s (%zu):\n", title, count);
+    for (size_t i = 0; i < count; i++) {
+        onnxc_tensor_info info;
+        OC_TRY(get(m, i, &info));
+        printf("  %s: %s %s\n", info.name, onnxc_dtype_name(info.dtype),
+               dims_str(&info, shape, sizeof shape));
+    }
+    return NULL;
+}
+
+static void print_header(const onnxc_model *m, const char *path)
+{
+    printf("model: %s\n", path);
+    printf("IR version: %" PRId64 "\n", m->ir_version);
+    const char *name = m->producer_name && m->producer_name[0] ? m->producer_name : "(not given)";
+    const char *version = m->producer_version ? m->producer_version : "";
+    printf("producer: %s%s%s\n", name, version[0] ? " " : "", version);
+    if (m->domain && m->domain[0]) printf("domain: %s\n", m->domain);
+    if (m->model_version) printf("model version: %" PRId64 "\n", m->model_version);
+    if (m->graph_name && m->graph_name[0]) printf("graph: %s\n", m->graph_name);
+    printf("opsets:");
+    for (int i = 0; i < m->n_opsets; i++) {
+        const char *domain = m->opsets[i].domain;
+        printf("%s %s %" PRId64, i ? "," : "", domain && domain[0] ? domain : "ai.onnx",
+               m->opsets[i].version);
+    }
+    printf("%s\n", m->n_opsets ? "" : " (none)");
+}
+
+/* ---- nodes and parameters --------------------------------------------------------- */
+
+static bool same_op(const oc_node *a, const oc_node *b)
+{
+    return strcmp(a->op_type, b->op_type) == 0 && strcmp(a->domain, b->domain) == 0;
+}
+
+/* Op types in order of first appearance, with their counts. */
+static void print_op_counts(const onnxc_model *m)
+{
+    printf("nodes: %d\n", m->n_nodes);
+    for (int i = 0; i < m->n_nodes; i++) {
+        const oc_node *n = &m->nodes[i];
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++) seen = same_op(&m->nodes[j], n);
+        if (seen) continue;
+        int count = 0;
+        for (int j = i; j < m->n_nodes; j++) count += same_op(&m->nodes[j], n);
+        printf("  %s%s%s: %d\n", n->domain, n->domain[0] ? "." : "", n->op_type, count);
+    }
+}
+
+static void print_parameters(const onnxc_model *m)
+{
+    uint64_t count = 0, bytes = 0;
+    for (int i = 0; i < m->n_initializers; i++) {
+        count += m->initializers[i].tensor.count;
+        bytes += m->initializers[i].tensor.nbytes;
+    }
+    printf("parameters: %" PRIu64 " in %d initializers, %" PRIu64 " bytes (%.1f MiB)\n", count,
+           m->n_initializers, bytes, (double)bytes / (1024.0 * 1024.0));
+}
+
+/* ---- MACs ---------------------------------------------------------------------------- */
+
+typedef struct mac_counts {
+    uint64_t conv, gemm;
+    int n_conv, n_gemm;
+    bool overflow;
+} mac_counts;
+
+static uint64_t mul_u64(uint64_t a, uint64_t b, bool *overflow)
+{
+    uint64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) *overflow = true;
+    return r;
+}
+
+/* Y[N, M, out...] from W[M, C/group, k...]: each output element sums C/group * k... products. */
+static uint64_t conv_macs(const oc_tensor *y, const oc_tensor *w, bool *overflow)
+{
+    uint64_t per_output = 1;
+    for (int d = 1; d < w->rank; d++)
+        per_output = mul_u64(per_output, (uint64_t)w->dims[d], overflow);
+    return mul_u64((uint64_t)y->count, per_output, overflow);
+}
+
+/* Y[M, N] = A[M, K] B[K, N] (A transposed when transA). */
+static uint64_t gemm_macs(const oc_node *n, const oc_tensor *y, const oc_tensor *a, bool *overflow)
+{
+    const oc_attr *trans = oc_attr_find(n, "transA");
+    bool transposed = trans && trans->type == OC_ATTR_INT && trans->i != 0;
+    if (a->rank != 2) return 0;
+    return mul_u64((uint64_t)y->count, (uint64_t)a->dims[transposed ? 0 : 1], overflow);
+}
+
+static mac_counts count_macs(const onnxc_model *m, const oc_tensor *vals)
+{
+    mac_counts c = {0};
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *n = &m->nodes[m->order[k]];
+        if (n->domain[0] || n->n_inputs < 2 || n->n_outputs < 1 || n->inputs[1] < 0 ||
+            n->outputs[0] < 0)
+            continue;
+        const oc_tensor *y = &vals[n->outputs[0]];
+        if (strcmp(n->op_type, "Conv") == 0) {
+            c.conv += conv_macs(y, &vals[n->inputs[1]], &c.overflow);
+            c.n_conv++;
+        } else if (strcmp(n->op_type, "Gemm") == 0 && n->inputs[0] >= 0) {
+            c.gemm += gemm_macs(n, y, &vals[n->inputs[0]], &c.overflow);
+            c.n_gemm++;
+        }
+    }
+    return c;
+}
+
+/* Types and shapes with every symbolic input dim taken as 1, as at load. */
+static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
+{
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        if (v->constant) {
+            vals[i] = *v->constant;
+        } else if (v->kind == OC_VALUE_INPUT) {
+            const oc_type_decl *d = v->decl;
+            if (!d || d->dtype == 0 || d->rank < 0)
+                return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' declares no type and shape",
+                                v->name);
+            vals[i].dtype = (onnxc_dtype)d->dtype;
+            vals[i].rank = d->rank;
+            for (int j = 0; j < d->rank; j++) vals[i].dims[j] = d->dims[j] < 0 ? 1 : d->dims[j];
+            OC_TRY(oc_error_prefix(oc_tensor_set_sizes(&vals[i]), "input '%s'", v->name));
+        }
+    }
+    size_t workspace;
+    return oc_infer_shapes(m, vals, &workspace);
+}
+
+static void print_mac_counts(const mac_counts *c, const char *note)
+{
+    if (c->overflow) {
+        printf("MACs: more than 2^64%s\n", note);
+        return;
+    }
+    printf("MACs: %" PRIu64 " (Conv %" PRIu64 " in %d nodes, Gemm %" PRIu64 " in %d nodes)%s\n",
+           c->conv + c->gemm, c->conv, c->n_conv, c->gemm, c->n_gemm, note);
+}
+
+static onnxc_status *print_macs(const onnxc_model *m)
+{
+    oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
+    if (!vals) return oc_no_memory();
+    if (m->static_shapes) {
+        for (int i = 0; i < m->n_values; i++) vals[i] = m->values[i].info;
+        mac_counts c = count_macs(m, vals);
+        print_mac_counts(&c, "");
+    } else {
+        onnxc_status *st = infer_at_ones(m, vals);
+        if (st) {
+            printf("MACs: unknown: they need static shapes, and inference with symbolic dims "
+                   "as 1 failed: %s\n", onnxc_status_message(st));
+            onnxc_status_free(st);
+        } else {
+            mac_counts c = count_macs(m, vals);
+            print_mac_counts(&c, " at symbolic dims = 1 (the model's shapes are not static)");
+        }
+    }
+    free(vals);
+    return NULL;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+static onnxc_status *describe(const onnxc_model *m, const char *path)
+{
+    print_header(m, path);
+    OC_TRY(print_values(m, "inputs", onnxc_model_input_count(m), onnxc_model_input));
+    OC_TRY(print_values(m, "outputs", onnxc_model_output_count(m), onnxc_model_output));
+    print_op_counts(m);
+    print_parameters(m);
+    return print_macs(m);
+}
+
+int cli_info_main(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            cli_info_help(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        if (path) return cli_usage_error("info", "unexpected argument '%s' (the model is '%s')",
+                                         argv[i], path);
+        path = argv[i];
+    }
+    if (!path) return cli_usage_error("info", "no model given");
+    onnxc_model *m = NULL;
+    onnxc_status *st = onnxc_model_open_file(path, NULL, &m);
+    if (!st) st = describe(m, path);
+    onnxc_model_free(m);
+    return st ? cli_status_error(st) : CLI_EXIT_OK;
+}

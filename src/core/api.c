@@ -1,1 +1,150 @@
-/* stub: to be written */
+/* Model opening and queries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "loader.h"
+
+const char *onnxc_version(void) { return ONNXC_VERSION_STRING; }
+
+void onnxc_model_options_init(onnxc_model_options *options)
+{
+    if (options) options->optimize = 1;
+}
+
+void onnxc_model_free(onnxc_model *m)
+{
+    if (!m) return;
+    oc_model_release(m);
+    free(m);
+}
+
+/* Describes graph inputs and outputs for onnxc_model_input/output. Outputs
+ * take the inferred shape when the model's shapes are static. */
+static onnxc_status *fill_info(onnxc_model *m, int count, const int *ids, onnxc_tensor_info **out)
+{
+    onnxc_tensor_info *info = oc_arena_array(&m->arena, (size_t)count + 1, sizeof *info);
+    if (!info) return oc_no_memory();
+    for (int i = 0; i < count; i++) {
+        const oc_value *v = &m->values[ids[i]];
+        const oc_type_decl *d = v->decl;
+        info[i].name = v->name;
+        info[i].dtype = d ? (onnxc_dtype)d->dtype : ONNXC_DTYPE_UNDEFINED;
+        info[i].rank = d ? d->rank : -1;
+        info[i].shape = d ? d->dims : NULL;
+        info[i].dim_names = d ? d->dim_names : NULL;
+        if (m->static_shapes && v->shape_known) {
+            info[i].dtype = v->info.dtype;
+            info[i].rank = v->info.rank;
+            info[i].shape = v->info.dims;
+            if (!d || d->rank != v->info.rank) {
+                const char **names = oc_arena_array(&m->arena, OC_MAX_RANK, sizeof *names);
+                if (!names) return oc_no_memory();
+                info[i].dim_names = names;
+            }
+        }
+    }
+    *out = info;
+    return NULL;
+}
+
+static onnxc_status *open_model(const void *data, size_t size, const char *dir, const char *path,
+                                onnxc_model **out_model)
+{
+    onnxc_model *m = calloc(1, sizeof *m);
+    if (!m) return oc_no_memory();
+    onnxc_status *st = NULL;
+    if (path && !(m->path = oc_arena_strdup(&m->arena, path))) st = oc_no_memory();
+    if (!st) st = oc_load_model(m, data, size, dir);
+    if (!st) st = oc_graph_build(m);
+    if (!st) st = oc_infer_static(m);
+    if (!st) st = fill_info(m, m->n_inputs, m->inputs, &m->input_info);
+    if (!st) st = fill_info(m, m->n_outputs, m->outputs, &m->output_info);
+    if (st) {
+        onnxc_model_free(m);
+        return st;
+    }
+    *out_model = m;
+    return NULL;
+}
+
+onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
+                                      const onnxc_model_options *options, onnxc_model **out_model)
+{
+    (void)options;
+    if (!out_model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: out_model is NULL");
+    *out_model = NULL;
+    if (!data && size) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: data is NULL");
+    return oc_error_prefix(open_model(data, size, NULL, NULL, out_model), "loading model from memory");
+}
+
+/* The folder part of path ("." when there is none). */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options *options,
+                                    onnxc_model **out_model)
+{
+    (void)options;
+    if (!out_model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_file: out_model is NULL");
+    *out_model = NULL;
+    if (!path) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_file: path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return oc_error(ONNXC_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return oc_error(ONNXC_ERR_IO, "'%s' is not a regular file", path);
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return oc_error(ONNXC_ERR_PARSE, "loading '%s': the file is empty", path);
+    }
+    if ((uint64_t)sb.st_size > SIZE_MAX) {
+        close(fd);
+        return oc_error(ONNXC_ERR_LIMIT, "'%s' is too large to map", path);
+    }
+    size_t size = (size_t)sb.st_size;
+    void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED) return oc_error(ONNXC_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+    madvise(data, size, MADV_SEQUENTIAL);
+    char *dir = folder_of(path);
+    onnxc_status *st = dir ? open_model(data, size, dir, path, out_model) : oc_no_memory();
+    free(dir);
+    munmap(data, size);
+    return oc_error_prefix(st, "loading '%s'", path);
+}
+
+size_t onnxc_model_input_count(const onnxc_model *m) { return m ? (size_t)m->n_inputs : 0; }
+size_t onnxc_model_output_count(const onnxc_model *m) { return m ? (size_t)m->n_outputs : 0; }
+
+onnxc_status *onnxc_model_input(const onnxc_model *m, size_t index, onnxc_tensor_info *out)
+{
+    if (!m || !out) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_input: model or out is NULL");
+    if (index >= (size_t)m->n_inputs)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input index %zu is out of range (the model has %d)",
+                        index, m->n_inputs);
+    *out = m->input_info[index];
+    return NULL;
+}
+
+onnxc_status *onnxc_model_output(const onnxc_model *m, size_t index, onnxc_tensor_info *out)
+{
+    if (!m || !out) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_output: model or out is NULL");
+    if (index >= (size_t)m->n_outputs)
+        return oc_error(ONNXC_ERR_ARGUMENT, "output index %zu is out of range (the model has %d)",
+                        index, m->n_outputs);
+    *out = m->output_info[index];
+    return NULL;
+}

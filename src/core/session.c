@@ -1,1 +1,306 @@
-/* stub: to be written */
+/* Sessions: bound inputs, per-shape inference and memory plan, execution. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "ops/ops.h"
+
+typedef struct binding {
+    bool bound;
+    oc_tensor t; /* the caller's dtype, shape and buffer */
+} binding;
+
+struct onnxc_session {
+    const onnxc_model *model;
+    int threads;
+    oc_tensor *vals;      /* one per value: shape and, during a run, data */
+    binding *bindings;    /* one per value; used for inputs and overridable initializers */
+    size_t *offsets;      /* arena offset per value (SIZE_MAX: not in the arena) */
+    bool planned;         /* vals/offsets match the bound shapes */
+    void *arena;
+    size_t arena_size;
+    void *workspace;
+    size_t workspace_size;
+    bool have_outputs;
+};
+
+void onnxc_session_options_init(onnxc_session_options *options)
+{
+    if (options) options->threads = 0;
+}
+
+onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
+                                   onnxc_session **out_session)
+{
+    if (!out_session) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_create: out_session is NULL");
+    *out_session = NULL;
+    if (!model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_create: model is NULL");
+    if (options && options->threads < 0)
+        return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_create: threads is negative (%d)",
+                        options->threads);
+    onnxc_session *s = calloc(1, sizeof *s);
+    if (!s) return oc_no_memory();
+    size_t n = (size_t)model->n_values + 1;
+    s->model = model;
+    s->threads = options ? options->threads : 0;
+    s->vals = calloc(n, sizeof *s->vals);
+    s->bindings = calloc(n, sizeof *s->bindings);
+    s->offsets = calloc(n, sizeof *s->offsets);
+    if (!s->vals || !s->bindings || !s->offsets) {
+        onnxc_session_free(s);
+        return oc_no_memory();
+    }
+    *out_session = s;
+    return NULL;
+}
+
+void onnxc_session_free(onnxc_session *s)
+{
+    if (!s) return;
+    free(s->vals);
+    free(s->bindings);
+    free(s->offsets);
+    oc_aligned_free(s->arena);
+    oc_aligned_free(s->workspace);
+    free(s);
+}
+
+/* ---- binding ------------------------------------------------------------- */
+
+static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const int64_t *shape,
+                                   int rank, const void *data, size_t nbytes, oc_tensor *t)
+{
+    char want[OC_SHAPE_STR_MAX], got[OC_SHAPE_STR_MAX];
+    if (rank < 0 || rank > OC_MAX_RANK)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': rank %d is outside 0..%d", v->name, rank,
+                        OC_MAX_RANK);
+    if (rank > 0 && !shape)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': shape is NULL", v->name);
+    if (onnxc_dtype_size(dtype) == 0)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': element type %s (%d) is not supported",
+                        v->name, onnxc_dtype_name(dtype), (int)dtype);
+    const oc_type_decl *d = v->decl;
+    int want_dtype = d && d->dtype ? d->dtype : v->constant ? (int)v->constant->dtype : 0;
+    if (want_dtype && want_dtype != (int)dtype)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' is %s in the model, got %s", v->name,
+                        onnxc_dtype_name(want_dtype), onnxc_dtype_name(dtype));
+    /* The rank is checked before shape is read: shape holds rank entries. */
+    if (d && d->rank >= 0 && d->rank != rank)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' has rank %d in the model, got shape %s",
+                        v->name, d->rank, oc_shape_str(shape, rank, got, sizeof got));
+    memset(t, 0, sizeof *t);
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int i = 0; i < rank; i++) t->dims[i] = shape[i];
+    if (d && d->rank >= 0) {
+        bool ok = true;
+        for (int i = 0; ok && i < rank; i++)
+            ok = d->dims[i] < 0 ? shape[i] >= 1 : d->dims[i] == shape[i];
+        if (!ok)
+            return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' has shape %s in the model, got %s "
+                            "(symbolic dims take any size >= 1)",
+                            v->name, oc_shape_str(d->dims, d->rank, want, sizeof want),
+                            oc_shape_str(shape, rank, got, sizeof got));
+    }
+    onnxc_status *st = oc_tensor_set_sizes(t);
+    if (st) return oc_error_prefix(st, "input '%s'", v->name);
+    if (nbytes != t->nbytes)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': %zu bytes given, shape %s of %s needs %zu",
+                        v->name, nbytes, oc_shape_str(shape, rank, got, sizeof got),
+                        onnxc_dtype_name(dtype), t->nbytes);
+    if (!data && nbytes > 0) return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': data is NULL", v->name);
+    t->data = (void *)data;
+    return NULL;
+}
+
+static onnxc_status *bind_value(onnxc_session *s, int id, onnxc_dtype dtype, const int64_t *shape,
+                                int rank, const void *data, size_t nbytes)
+{
+    oc_tensor t;
+    OC_TRY(check_binding(&s->model->values[id], dtype, shape, rank, data, nbytes, &t));
+    binding *b = &s->bindings[id];
+    if (!b->bound || !oc_tensor_same_shape(&b->t, &t)) s->planned = false;
+    b->bound = true;
+    b->t = t;
+    s->have_outputs = false;
+    return NULL;
+}
+
+onnxc_status *onnxc_session_bind(onnxc_session *s, const char *name, onnxc_dtype dtype,
+                                 const int64_t *shape, int rank, const void *data, size_t nbytes)
+{
+    if (!s || !name) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_bind: session or name is NULL");
+    const onnxc_model *m = s->model;
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        if ((v->kind == OC_VALUE_INPUT || v->overridable) && strcmp(v->name, name) == 0)
+            return bind_value(s, i, dtype, shape, rank, data, nbytes);
+    }
+    return oc_error(ONNXC_ERR_ARGUMENT, "the model has no input named '%s'", name);
+}
+
+onnxc_status *onnxc_session_bind_index(onnxc_session *s, size_t index, onnxc_dtype dtype,
+                                       const int64_t *shape, int rank, const void *data,
+                                       size_t nbytes)
+{
+    if (!s) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_bind_index: session is NULL");
+    if (index >= (size_t)s->model->n_inputs)
+        return oc_error(ONNXC_ERR_ARGUMENT, "input index %zu is out of range (the model has %d)",
+                        index, s->model->n_inputs);
+    return bind_value(s, s->model->inputs[index], dtype, shape, rank, data, nbytes);
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+/* Inputs sharing a dim_param must agree on its size. */
+static onnxc_status *check_symbolic_dims(const onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    for (int a = 0; a < m->n_inputs; a++) {
+        const oc_value *va = &m->values[m->inputs[a]];
+        const oc_tensor *ta = &s->bindings[m->inputs[a]].t;
+        for (int i = 0; va->decl && i < va->decl->rank; i++) {
+            const char *sym = va->decl->dim_names[i];
+            for (int b = a; sym && b < m->n_inputs; b++) {
+                const oc_value *vb = &m->values[m->inputs[b]];
+                const oc_tensor *tb = &s->bindings[m->inputs[b]].t;
+                for (int j = 0; vb->decl && j < vb->decl->rank; j++) {
+                    const char *other = vb->decl->dim_names[j];
+                    if (!other || strcmp(sym, other) != 0 || ta->dims[i] == tb->dims[j]) continue;
+                    return oc_error(ONNXC_ERR_ARGUMENT,
+                                    "dimension '%s' is %" PRId64 " in input '%s' but %" PRId64
+                                    " in input '%s'",
+                                    sym, ta->dims[i], va->name, tb->dims[j], vb->name);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static onnxc_status *ensure_buffer(void **buf, size_t *size, size_t need)
+{
+    if (need <= *size && *buf) return NULL;
+    oc_aligned_free(*buf);
+    *buf = oc_aligned_alloc(need ? need : 1);
+    *size = *buf ? need : 0;
+    return *buf ? NULL : oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes", need);
+}
+
+static onnxc_status *plan(onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    OC_TRY(check_symbolic_dims(s));
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        if (s->bindings[i].bound)
+            s->vals[i] = s->bindings[i].t;
+        else if (v->constant)
+            s->vals[i] = *v->constant;
+        else
+            memset(&s->vals[i], 0, sizeof s->vals[i]);
+    }
+    size_t workspace, total;
+    OC_TRY(oc_infer_shapes(m, s->vals, &workspace));
+    OC_TRY(oc_plan_memory(m, s->vals, s->offsets, &total));
+    OC_TRY(ensure_buffer(&s->arena, &s->arena_size, total));
+    OC_TRY(ensure_buffer(&s->workspace, &s->workspace_size, workspace));
+    s->planned = true;
+    return NULL;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+static void attach_data(onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    for (int i = 0; i < m->n_values; i++) {
+        if (s->bindings[i].bound)
+            s->vals[i].data = s->bindings[i].t.data;
+        else if (m->values[i].constant)
+            s->vals[i].data = m->values[i].constant->data;
+        else if (s->offsets[i] != SIZE_MAX)
+            s->vals[i].data = (char *)s->arena + s->offsets[i];
+    }
+}
+
+static onnxc_status *run_nodes(onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    int most_in = 1, most_out = 1;
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *n = &m->nodes[m->order[k]];
+        if (n->n_inputs > most_in) most_in = n->n_inputs;
+        if (n->n_outputs > most_out) most_out = n->n_outputs;
+    }
+    const oc_tensor **in = malloc((size_t)most_in * sizeof *in);
+    oc_tensor **out = malloc((size_t)most_out * sizeof *out);
+    onnxc_status *st = (in && out) ? NULL : oc_no_memory();
+    for (int k = 0; k < m->n_order && !st; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        for (int i = 0; i < node->n_inputs; i++)
+            in[i] = node->inputs[i] >= 0 ? &s->vals[node->inputs[i]] : NULL;
+        for (int o = 0; o < node->n_outputs; o++)
+            out[o] = node->outputs[o] >= 0 ? &s->vals[node->outputs[o]] : NULL;
+        oc_run_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out,
+                          s->workspace, s->workspace_size};
+        st = node->op->run(&ctx);
+    }
+    free(in);
+    free(out);
+    return st;
+}
+
+onnxc_status *onnxc_session_run(onnxc_session *s)
+{
+    if (!s) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_run: session is NULL");
+    const onnxc_model *m = s->model;
+    s->have_outputs = false;
+    for (int i = 0; i < m->n_inputs; i++)
+        if (!s->bindings[m->inputs[i]].bound)
+            return oc_error(ONNXC_ERR_STATE, "input '%s' is not bound",
+                            m->values[m->inputs[i]].name);
+    if (!s->planned) OC_TRY(plan(s));
+    attach_data(s);
+    OC_TRY(run_nodes(s));
+    s->have_outputs = true;
+    return NULL;
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+static onnxc_status *view_of(onnxc_session *s, int id, onnxc_tensor_view *out)
+{
+    if (!s->have_outputs)
+        return oc_error(ONNXC_ERR_STATE, "no outputs: the session has not run since its last bind");
+    const oc_tensor *t = &s->vals[id];
+    out->name = s->model->values[id].name;
+    out->dtype = t->dtype;
+    out->rank = t->rank;
+    out->shape = t->dims;
+    out->data = t->data;
+    out->count = t->count;
+    out->nbytes = t->nbytes;
+    return NULL;
+}
+
+onnxc_status *onnxc_session_output(onnxc_session *s, size_t index, onnxc_tensor_view *out)
+{
+    if (!s || !out) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_output: session or out is NULL");
+    if (index >= (size_t)s->model->n_outputs)
+        return oc_error(ONNXC_ERR_ARGUMENT, "output index %zu is out of range (the model has %d)",
+                        index, s->model->n_outputs);
+    return view_of(s, s->model->outputs[index], out);
+}
+
+onnxc_status *onnxc_session_output_by_name(onnxc_session *s, const char *name,
+                                           onnxc_tensor_view *out)
+{
+    if (!s || !name || !out)
+        return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_output_by_name: an argument is NULL");
+    for (int i = 0; i < s->model->n_outputs; i++)
+        if (strcmp(s->model->values[s->model->outputs[i]].name, name) == 0)
+            return view_of(s, s->model->outputs[i], out);
+    return oc_error(ONNXC_ERR_ARGUMENT, "the model has no output named '%s'", name);
+}

@@ -1,1 +1,24 @@
-/* stub: to be written */
+/* Reference SGEMM: obviously correct, slow. The fast kernels are tested
+ * against it. */
+#include "gemm.h"
+
+static float element(const float *p, size_t ld, bool trans, size_t row, size_t col)
+{
+    return trans ? p[col * ld + row] : p[row * ld + col];
+}
+
+void oc_sgemm_ref(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                  size_t ldc)
+{
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (size_t p = 0; p < k; p++)
+                sum += (double)element(a, lda, trans_a, i, p) * element(b, ldb, trans_b, p, j);
+            double result = (double)alpha * sum;
+            if (beta != 0.0f) result += (double)beta * c[i * ldc + j];
+            c[i * ldc + j] = (float)result;
+        }
+    }
+}

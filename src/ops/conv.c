@@ -1,5 +1,131 @@
-/* stub: to be written */
-#include "ops.h"
-onnxc_status *oc_conv_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
-onnxc_status *oc_conv_infer(oc_infer_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_conv_run(oc_run_ctx *c) { (void)c; return NULL; }
+/* Conv (ai.onnx opsets 1-26; the attributes have not changed since opset 1):
+ * Y = X (*) W + B over 1 to 3 spatial dimensions, grouped, float32. */
+#include <inttypes.h>
+
+#include "kernels/conv.h"
+#include "window.h"
+
+typedef struct conv_params {
+    oc_window_attrs window;
+    int64_t group;
+} conv_params;
+
+static const char *const conv_attr_names[] = {"auto_pad", "dilations", "group",
+                                              "kernel_shape", "pads", "strides"};
+
+onnxc_status *oc_conv_prepare(const oc_node *n, oc_arena *arena, void **params)
+{
+    OC_TRY(
+        oc_check_attr_names(n, conv_attr_names, sizeof conv_attr_names / sizeof *conv_attr_names));
+    conv_params *p = oc_arena_alloc(arena, sizeof *p);
+    if (!p) return oc_no_memory();
+    OC_TRY(oc_window_parse(n, &p->window));
+    OC_TRY(oc_attr_int(n, "group", 1, &p->group));
+    if (p->group < 1)
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "attribute 'group' is %" PRId64 "; it must be >= 1", p->group);
+    *params = p;
+    return NULL;
+}
+
+/* Checks X, W and B against each other and the attributes, and describes the
+ * convolution for the kernel. Infer and run share it, so they agree. */
+static onnxc_status *conv_geometry(const oc_node *n, const conv_params *p, const oc_tensor *x,
+                                   const oc_tensor *w, const oc_tensor *b, oc_conv_geom *g)
+{
+    OC_TRY(oc_check_dtype(n, "input X", x, ONNXC_DTYPE_FLOAT, 0));
+    OC_TRY(oc_check_dtype(n, "input W", w, ONNXC_DTYPE_FLOAT, 0));
+    if (b) OC_TRY(oc_check_dtype(n, "input B", b, ONNXC_DTYPE_FLOAT, 0));
+    if (x->rank < 3)
+        return oc_node_error(
+            n, ONNXC_ERR_MODEL,
+            "input X has rank %d; Conv needs (batch, channels, spatial...), rank >= 3", x->rank);
+    int spatial = x->rank - 2;
+    if (spatial > OC_WINDOW_DIMS)
+        return oc_node_error(n, ONNXC_ERR_UNSUPPORTED,
+                             "input X has %d spatial dimensions; at most %d are supported", spatial,
+                             OC_WINDOW_DIMS);
+    if (w->rank != x->rank)
+        return oc_node_error(n, ONNXC_ERR_MODEL, "input W has rank %d; it must match X's rank %d",
+                             w->rank, x->rank);
+    const oc_window_attrs *a = &p->window;
+    if (a->n_kernel != 0 && a->n_kernel != (size_t)spatial)
+        return oc_node_error(
+            n, ONNXC_ERR_MODEL,
+            "attribute 'kernel_shape' has %zu entries; X has %d spatial dimensions", a->n_kernel,
+            spatial);
+    for (int i = 0; i < spatial; i++) {
+        int64_t k = w->dims[2 + i];
+        if (k < 1)
+            return oc_node_error(n, ONNXC_ERR_MODEL,
+                                 "input W has kernel extent %" PRId64 " in spatial dimension %d", k,
+                                 i);
+        if (a->n_kernel && a->kernel[i] != k)
+            return oc_node_error(n, ONNXC_ERR_MODEL,
+                                 "attribute 'kernel_shape' says %" PRId64
+                                 " in spatial dimension %d but W has %" PRId64,
+                                 a->kernel[i], i, k);
+    }
+
+    int64_t channels = x->dims[1], out_channels = w->dims[0];
+    if (channels % p->group != 0)
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "group %" PRId64 " does not divide the %" PRId64 " channels of X",
+                             p->group, channels);
+    if (out_channels % p->group != 0)
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "group %" PRId64 " does not divide the %" PRId64
+                             " output channels of W",
+                             p->group, out_channels);
+    if (w->dims[1] != channels / p->group)
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "W has %" PRId64 " input channels per group; X has %" PRId64
+                             " channels in %" PRId64 " groups, so it needs %" PRId64,
+                             w->dims[1], channels, p->group, channels / p->group);
+    if (b && (b->rank != 1 || b->dims[0] != out_channels))
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "input B must have shape [%" PRId64 "] (one bias per output channel)",
+                             out_channels);
+
+    g->batch = x->dims[0];
+    g->in_channels = channels;
+    g->out_channels = out_channels;
+    g->group = p->group;
+    return oc_window_resolve(n, a, spatial, x->dims + 2, w->dims + 2, g->dim);
+}
+
+static const oc_tensor *optional_input(const oc_tensor *const *in, int n_inputs, int i)
+{
+    return i < n_inputs ? in[i] : NULL;
+}
+
+onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
+{
+    const oc_tensor *x = ctx->in[0], *w = ctx->in[1];
+    if (!x || !w) return oc_node_error(ctx->node, ONNXC_ERR_MODEL, "inputs X and W are required");
+    oc_conv_geom g;
+    OC_TRY(
+        conv_geometry(ctx->node, ctx->params, x, w, optional_input(ctx->in, ctx->n_inputs, 2), &g));
+    oc_tensor *y = ctx->out[0];
+    if (!y) return NULL; /* nobody reads Y: nothing to compute */
+    y->dtype = ONNXC_DTYPE_FLOAT;
+    y->rank = x->rank;
+    y->dims[0] = g.batch;
+    y->dims[1] = g.out_channels;
+    for (int i = 2; i < x->rank; i++) y->dims[i] = g.dim[OC_WINDOW_DIMS - x->rank + i].out;
+    if (!oc_conv_f32_workspace(&g, &ctx->workspace))
+        return oc_node_error(ctx->node, ONNXC_ERR_LIMIT,
+                             "the convolution's scratch size overflows");
+    return NULL;
+}
+
+onnxc_status *oc_conv_run(oc_run_ctx *ctx)
+{
+    const oc_tensor *b = optional_input(ctx->in, ctx->n_inputs, 2);
+    if (!ctx->out[0]) return NULL;
+    oc_conv_geom g;
+    OC_TRY(conv_geometry(ctx->node, ctx->params, ctx->in[0], ctx->in[1], b, &g));
+    oc_conv_f32(&g, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL, ctx->out[0]->data,
+                ctx->workspace);
+    return NULL;
+}

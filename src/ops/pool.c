@@ -1,11 +1,305 @@
-/* stub: to be written */
-#include "ops.h"
-onnxc_status *oc_maxpool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
-onnxc_status *oc_maxpool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_maxpool_run(oc_run_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_averagepool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
-onnxc_status *oc_averagepool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_averagepool_run(oc_run_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_globalaveragepool_prepare(const oc_node *n, oc_arena *a, void **p) { (void)a; (void)p; return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "not implemented yet"); }
-onnxc_status *oc_globalaveragepool_infer(oc_infer_ctx *c) { (void)c; return NULL; }
-onnxc_status *oc_globalaveragepool_run(oc_run_ctx *c) { (void)c; return NULL; }
+/* MaxPool, AveragePool and GlobalAveragePool (ai.onnx opsets 1-26) over 1 to
+ * 3 spatial dimensions.
+ *
+ * Attribute history: MaxPool gained storage_order and the Indices output at
+ * opset 8, ceil_mode and dilations at 10, int8/uint8 inputs at 12;
+ * AveragePool gained count_include_pad at 7, ceil_mode at 10, dilations at
+ * 19. An attribute used before its opset is an error. */
+#include <inttypes.h>
+#include <math.h>
+
+#include "kernels/pool.h"
+#include "window.h"
+
+typedef struct pool_params {
+    oc_window_attrs window;
+    bool col_major_indices;  /* MaxPool storage_order = 1 */
+    bool count_include_pad;  /* AveragePool */
+} pool_params;
+
+/* The attribute names n may use: the base set plus those its opset has
+ * gained (each entry is a name and the opset that introduced it). */
+typedef struct attr_since {
+    const char *name;
+    int64_t since;
+} attr_since;
+
+static onnxc_status *check_versioned_attrs(const oc_node *n, const attr_since *list, size_t count)
+{
+    const char *names[16];
+    size_t known = 0;
+    for (size_t i = 0; i < count && known < sizeof names / sizeof *names; i++)
+        if (n->opset >= list[i].since) names[known++] = list[i].name;
+    return oc_check_attr_names(n, names, known);
+}
+
+static onnxc_status *read_flag(const oc_node *n, const char *name, bool *out)
+{
+    int64_t v;
+    OC_TRY(oc_attr_int(n, name, 0, &v));
+    if (v != 0 && v != 1)
+        return oc_node_error(n, ONNXC_ERR_MODEL, "attribute '%s' is %" PRId64 "; expected 0 or 1",
+                             name, v);
+    *out = v == 1;
+    return NULL;
+}
+
+/* Parses the window attributes common to MaxPool and AveragePool; kernel_shape is required. */
+static onnxc_status *prepare_window(const oc_node *n, oc_arena *arena, pool_params **out)
+{
+    pool_params *p = oc_arena_alloc(arena, sizeof *p);
+    if (!p) return oc_no_memory();
+    OC_TRY(oc_window_parse(n, &p->window));
+    if (p->window.n_kernel == 0)
+        return oc_node_error(n, ONNXC_ERR_MODEL, "attribute 'kernel_shape' is required");
+    *out = p;
+    return NULL;
+}
+
+onnxc_status *oc_maxpool_prepare(const oc_node *n, oc_arena *arena, void **params)
+{
+    static const attr_since names[] = {
+        {"auto_pad", 1}, {"kernel_shape", 1}, {"pads", 1},      {"strides", 1},
+        {"storage_order", 8}, {"ceil_mode", 10}, {"dilations", 10}};
+    OC_TRY(check_versioned_attrs(n, names, sizeof names / sizeof *names));
+    pool_params *p;
+    OC_TRY(prepare_window(n, arena, &p));
+    OC_TRY(read_flag(n, "storage_order", &p->col_major_indices));
+    *params = p;
+    return NULL;
+}
+
+onnxc_status *oc_averagepool_prepare(const oc_node *n, oc_arena *arena, void **params)
+{
+    static const attr_since names[] = {
+        {"auto_pad", 1},          {"kernel_shape", 1}, {"pads", 1},      {"strides", 1},
+        {"count_include_pad", 7}, {"ceil_mode", 10},   {"dilations", 19}};
+    OC_TRY(check_versioned_attrs(n, names, sizeof names / sizeof *names));
+    pool_params *p;
+    OC_TRY(prepare_window(n, arena, &p));
+    OC_TRY(read_flag(n, "count_include_pad", &p->count_include_pad));
+    *params = p;
+    return NULL;
+}
+
+/* Every window must cover at least one input element: a window made only of
+ * padding has no maximum, and no average without count_include_pad. */
+static onnxc_status *check_windows_cover_input(const oc_node *n, const oc_pool_geom *g,
+                                               int spatial)
+{
+    for (int i = 0; i < OC_WINDOW_DIMS; i++) {
+        const oc_window_dim *d = &g->dim[i];
+        for (int64_t o = 0; o < d->out; o++) {
+            int64_t lo, hi;
+            oc_window_taps(d, o, d->in, &lo, &hi);
+            if (lo == hi)
+                return oc_node_error(n, ONNXC_ERR_MODEL,
+                                     "window %" PRId64
+                                     " of spatial dimension %d covers only padding",
+                                     o, i - (OC_WINDOW_DIMS - spatial));
+        }
+    }
+    return NULL;
+}
+
+/* Checks X against the attributes and describes the pooling for the kernels. */
+static onnxc_status *pool_geometry(const oc_node *n, const pool_params *p, const oc_tensor *x,
+                                   oc_pool_geom *g)
+{
+    if (!x) return oc_node_error(n, ONNXC_ERR_MODEL, "input X is required");
+    int spatial = (int)p->window.n_kernel;
+    if (x->rank != spatial + 2)
+        return oc_node_error(
+            n, ONNXC_ERR_MODEL,
+            "input X has rank %d; 'kernel_shape' has %d entries, so it needs rank %d "
+            "(batch, channels, spatial...)",
+            x->rank, spatial, spatial + 2);
+    g->planes = x->dims[0] * x->dims[1];
+    OC_TRY(oc_window_resolve(n, &p->window, spatial, x->dims + 2, p->window.kernel, g->dim));
+    return check_windows_cover_input(n, g, spatial);
+}
+
+static void set_output_shape(oc_tensor *y, onnxc_dtype dtype, const oc_tensor *x,
+                             const oc_pool_geom *g)
+{
+    y->dtype = dtype;
+    y->rank = x->rank;
+    y->dims[0] = x->dims[0];
+    y->dims[1] = x->dims[1];
+    for (int i = 2; i < x->rank; i++) y->dims[i] = g->dim[OC_WINDOW_DIMS - x->rank + i].out;
+}
+
+static size_t count_of(const oc_pool_geom *g, bool output)
+{
+    size_t c = (size_t)g->planes;
+    for (int i = 0; i < OC_WINDOW_DIMS; i++) c *= (size_t)(output ? g->dim[i].out : g->dim[i].in);
+    return c;
+}
+
+/* ---- MaxPool ---- */
+
+/* 8-bit inputs (opset 12+) are pooled in float32 scratch: exact, since
+ * every 8-bit value is a float and max only selects. */
+static bool is_byte_type(onnxc_dtype t) { return t == ONNXC_DTYPE_INT8 || t == ONNXC_DTYPE_UINT8; }
+
+static onnxc_status *check_maxpool_dtype(const oc_node *n, const oc_tensor *x)
+{
+    if (n->opset >= 12)
+        return oc_check_dtype(n, "input X", x, ONNXC_DTYPE_FLOAT, ONNXC_DTYPE_INT8,
+                              ONNXC_DTYPE_UINT8, 0);
+    return oc_check_dtype(n, "input X", x, ONNXC_DTYPE_FLOAT, 0);
+}
+
+/* The scratch a MaxPool run needs: a float copy of 8-bit X, and float room
+ * for Y when Y is 8-bit or omitted (Indices alone still needs the maxima). */
+typedef struct maxpool_scratch {
+    bool x_copy, y_room;
+    size_t y_offset, bytes;
+} maxpool_scratch;
+
+static bool maxpool_scratch_of(const oc_pool_geom *g, onnxc_dtype dtype, bool y_wanted,
+                               maxpool_scratch *s)
+{
+    s->x_copy = is_byte_type(dtype);
+    s->y_room = s->x_copy || !y_wanted;
+    size_t x_bytes = 0, y_bytes = 0;
+    if (s->x_copy && (!oc_mul_size(count_of(g, false), sizeof(float), &x_bytes) ||
+                      !oc_align_up(x_bytes, &x_bytes)))
+        return false;
+    if (s->y_room && !oc_mul_size(count_of(g, true), sizeof(float), &y_bytes)) return false;
+    s->y_offset = x_bytes;
+    return oc_add_size(x_bytes, y_bytes, &s->bytes);
+}
+
+static oc_tensor *indices_output(oc_tensor *const *out, int n_outputs)
+{
+    return n_outputs > 1 ? out[1] : NULL;
+}
+
+onnxc_status *oc_maxpool_infer(oc_infer_ctx *ctx)
+{
+    const oc_node *n = ctx->node;
+    const oc_tensor *x = ctx->in[0];
+    oc_tensor *y = ctx->out[0], *indices = indices_output(ctx->out, ctx->n_outputs);
+    if (!x) return oc_node_error(n, ONNXC_ERR_MODEL, "input X is required");
+    if (indices && n->opset < 8)
+        return oc_node_error(n, ONNXC_ERR_MODEL,
+                             "MaxPool has the Indices output only from opset 8");
+    OC_TRY(check_maxpool_dtype(n, x));
+    oc_pool_geom g;
+    OC_TRY(pool_geometry(n, ctx->params, x, &g));
+    if (y) set_output_shape(y, x->dtype, x, &g);
+    if (indices) set_output_shape(indices, ONNXC_DTYPE_INT64, x, &g);
+    maxpool_scratch s;
+    if (!maxpool_scratch_of(&g, x->dtype, y != NULL, &s))
+        return oc_node_error(n, ONNXC_ERR_LIMIT, "the scratch size overflows");
+    ctx->workspace = s.bytes;
+    return NULL;
+}
+
+static void bytes_to_float(onnxc_dtype t, const void *src, float *dst, size_t count)
+{
+    if (t == ONNXC_DTYPE_INT8)
+        for (size_t i = 0; i < count; i++) dst[i] = ((const int8_t *)src)[i];
+    else
+        for (size_t i = 0; i < count; i++) dst[i] = ((const uint8_t *)src)[i];
+}
+
+/* Values come from the input, so they fit; the clamp only keeps the
+ * conversion defined should a window ever be empty (-inf). */
+static void float_to_bytes(onnxc_dtype t, const float *src, void *dst, size_t count)
+{
+    float lo = t == ONNXC_DTYPE_INT8 ? -128.0f : 0.0f, hi = t == ONNXC_DTYPE_INT8 ? 127.0f : 255.0f;
+    for (size_t i = 0; i < count; i++) {
+        float v = isnan(src[i]) ? lo : fminf(fmaxf(src[i], lo), hi);
+        if (t == ONNXC_DTYPE_INT8)
+            ((int8_t *)dst)[i] = (int8_t)v;
+        else
+            ((uint8_t *)dst)[i] = (uint8_t)v;
+    }
+}
+
+onnxc_status *oc_maxpool_run(oc_run_ctx *ctx)
+{
+    const pool_params *p = ctx->params;
+    const oc_tensor *x = ctx->in[0];
+    oc_tensor *y = ctx->out[0], *indices = indices_output(ctx->out, ctx->n_outputs);
+    if (!y && !indices) return NULL;
+    oc_pool_geom g;
+    OC_TRY(pool_geometry(ctx->node, p, x, &g));
+    maxpool_scratch s;
+    maxpool_scratch_of(&g, x->dtype, y != NULL, &s); /* cannot fail: infer checked it */
+    const float *xf = x->data;
+    float *yf = y ? y->data : NULL;
+    if (s.x_copy) {
+        bytes_to_float(x->dtype, x->data, ctx->workspace, count_of(&g, false));
+        xf = ctx->workspace;
+    }
+    if (s.y_room) yf = (float *)((char *)ctx->workspace + s.y_offset);
+    oc_maxpool_f32(&g, xf, yf, indices ? indices->data : NULL, p->col_major_indices, 0, g.planes);
+    if (s.x_copy && y) float_to_bytes(x->dtype, yf, y->data, count_of(&g, true));
+    return NULL;
+}
+
+/* ---- AveragePool ---- */
+
+onnxc_status *oc_averagepool_infer(oc_infer_ctx *ctx)
+{
+    const oc_tensor *x = ctx->in[0];
+    if (!x) return oc_node_error(ctx->node, ONNXC_ERR_MODEL, "input X is required");
+    OC_TRY(oc_check_dtype(ctx->node, "input X", x, ONNXC_DTYPE_FLOAT, 0));
+    oc_pool_geom g;
+    OC_TRY(pool_geometry(ctx->node, ctx->params, x, &g));
+    if (ctx->out[0]) set_output_shape(ctx->out[0], ONNXC_DTYPE_FLOAT, x, &g);
+    return NULL;
+}
+
+onnxc_status *oc_averagepool_run(oc_run_ctx *ctx)
+{
+    const pool_params *p = ctx->params;
+    if (!ctx->out[0]) return NULL;
+    oc_pool_geom g;
+    OC_TRY(pool_geometry(ctx->node, p, ctx->in[0], &g));
+    oc_avgpool_f32(&g, p->count_include_pad, ctx->in[0]->data, ctx->out[0]->data, 0, g.planes);
+    return NULL;
+}
+
+/* ---- GlobalAveragePool ---- */
+
+onnxc_status *oc_globalaveragepool_prepare(const oc_node *n, oc_arena *arena, void **params)
+{
+    (void)arena;
+    *params = NULL;
+    return oc_check_attr_names(n, NULL, 0);
+}
+
+onnxc_status *oc_globalaveragepool_infer(oc_infer_ctx *ctx)
+{
+    const oc_tensor *x = ctx->in[0];
+    if (!x) return oc_node_error(ctx->node, ONNXC_ERR_MODEL, "input X is required");
+    OC_TRY(oc_check_dtype(ctx->node, "input X", x, ONNXC_DTYPE_FLOAT, 0));
+    if (x->rank < 3)
+        return oc_node_error(
+            ctx->node, ONNXC_ERR_MODEL,
+            "input X has rank %d; it needs (batch, channels, spatial...), rank >= 3", x->rank);
+    for (int i = 2; i < x->rank; i++)
+        if (x->dims[i] < 1)
+            return oc_node_error(ctx->node, ONNXC_ERR_MODEL,
+                                 "spatial dimension %d of X is empty; its average is undefined",
+                                 i - 2);
+    oc_tensor *y = ctx->out[0];
+    if (!y) return NULL;
+    oc_tensor_copy_type(y, x);
+    for (int i = 2; i < x->rank; i++) y->dims[i] = 1;
+    return NULL;
+}
+
+onnxc_status *oc_globalaveragepool_run(oc_run_ctx *ctx)
+{
+    const oc_tensor *x = ctx->in[0];
+    if (!ctx->out[0]) return NULL;
+    int64_t planes = x->dims[0] * x->dims[1], plane_size = 1;
+    for (int i = 2; i < x->rank; i++) plane_size *= x->dims[i];
+    oc_global_avgpool_f32(plane_size, x->data, ctx->out[0]->data, 0, planes);
+    return NULL;
+}

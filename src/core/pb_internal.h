@@ -1,0 +1,38 @@
+/* Private to loader.c and tensor_pb.c: the one place protobuf-c types meet
+ * onnxc types. Nothing else may include this header. */
+#ifndef OC_PB_INTERNAL_H
+#define OC_PB_INTERNAL_H
+
+#include "ir.h"
+#include "onnx.pb-c.h"
+
+/* Tensor data is taken from the file as little-endian bytes without swapping. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "onnxc reads ONNX tensor data in place and needs a little-endian host"
+#endif
+#endif
+
+/* Where external tensor data may be read from. */
+typedef struct oc_external_dir {
+    const char *dir;  /* the model's folder as given */
+    char *real_dir;   /* realpath(dir), computed on first use; free with oc_external_dir_free */
+} oc_external_dir;
+
+void oc_external_dir_free(oc_external_dir *ext);
+
+/* How the data of a decoded tensor is held. */
+typedef enum oc_data_kind {
+    OC_DATA_NONE,   /* no data (zero elements) */
+    OC_DATA_MALLOC, /* t->data from malloc */
+    OC_DATA_MAP     /* t->data is an mmap'ed region of t->nbytes bytes */
+} oc_data_kind;
+
+/* Decodes pb into t. ext NULL refuses external data. The raw_data buffer is
+ * taken from pb (pb->raw_data.data is set to NULL) rather than copied. On
+ * success the caller owns t->data as *kind says; on error nothing is left
+ * allocated. Messages name the tensor. */
+onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, oc_tensor *t,
+                                  oc_data_kind *kind);
+
+#endif

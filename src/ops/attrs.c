@@ -1,5 +1,6 @@
 /* Typed attribute access: a missing attribute yields the default, one of the
  * wrong type an error naming the node. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "ops.h"
@@ -77,5 +78,30 @@ onnxc_status *oc_attr_floats(const oc_node *n, const char *name, const float **o
     if (a->type != OC_ATTR_FLOATS) return wrong_type(n, a, OC_ATTR_FLOATS);
     *out = a->floats;
     *count = a->n;
+    return NULL;
+}
+
+onnxc_status *oc_attr_flag(const oc_node *n, const char *name, bool *out)
+{
+    int64_t v;
+    OC_TRY(oc_attr_int(n, name, 0, &v));
+    if (v != 0 && v != 1)
+        return oc_node_error(n, ONNXC_ERR_MODEL, "attribute '%s' is %" PRId64 "; expected 0 or 1",
+                             name, v);
+    *out = v == 1;
+    return NULL;
+}
+
+onnxc_status *oc_check_attr_names(const oc_node *n, const char *const *names, size_t count)
+{
+    for (int i = 0; i < n->n_attrs; i++) {
+        bool known = false;
+        for (size_t j = 0; j < count && !known; j++)
+            known = strcmp(n->attrs[i].name, names[j]) == 0;
+        if (!known)
+            return oc_node_error(n, ONNXC_ERR_MODEL,
+                                 "attribute '%s' is not defined for %s at opset %" PRId64,
+                                 n->attrs[i].name, n->op_type, n->opset);
+    }
     return NULL;
 }

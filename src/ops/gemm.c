@@ -17,28 +17,9 @@ typedef struct gemm_params {
 
 static onnxc_status *check_attr_names(const oc_node *n)
 {
-    for (int i = 0; i < n->n_attrs; i++) {
-        const char *name = n->attrs[i].name;
-        bool known = strcmp(name, "alpha") == 0 || strcmp(name, "beta") == 0 ||
-                     strcmp(name, "transA") == 0 || strcmp(name, "transB") == 0 ||
-                     (n->opset < 7 && strcmp(name, "broadcast") == 0);
-        if (!known)
-            return oc_node_error(n, ONNXC_ERR_MODEL,
-                                 "attribute '%s' is not defined for Gemm at opset %" PRId64, name,
-                                 n->opset);
-    }
-    return NULL;
-}
-
-static onnxc_status *read_flag(const oc_node *n, const char *name, bool *out)
-{
-    int64_t v;
-    OC_TRY(oc_attr_int(n, name, 0, &v));
-    if (v != 0 && v != 1)
-        return oc_node_error(n, ONNXC_ERR_MODEL, "attribute '%s' is %" PRId64 "; expected 0 or 1",
-                             name, v);
-    *out = v == 1;
-    return NULL;
+    static const char *const names[] = {"alpha", "beta", "transA", "transB", "broadcast"};
+    size_t count = sizeof names / sizeof *names;
+    return oc_check_attr_names(n, names, n->opset < 7 ? count : count - 1);
 }
 
 onnxc_status *oc_gemm_prepare(const oc_node *n, oc_arena *arena, void **params)
@@ -48,10 +29,10 @@ onnxc_status *oc_gemm_prepare(const oc_node *n, oc_arena *arena, void **params)
     if (!p) return oc_no_memory();
     OC_TRY(oc_attr_float(n, "alpha", 1.0f, &p->alpha));
     OC_TRY(oc_attr_float(n, "beta", 1.0f, &p->beta));
-    OC_TRY(read_flag(n, "transA", &p->trans_a));
-    OC_TRY(read_flag(n, "transB", &p->trans_b));
+    OC_TRY(oc_attr_flag(n, "transA", &p->trans_a));
+    OC_TRY(oc_attr_flag(n, "transB", &p->trans_b));
     p->broadcast = true;
-    if (n->opset < 7) OC_TRY(read_flag(n, "broadcast", &p->broadcast));
+    if (n->opset < 7) OC_TRY(oc_attr_flag(n, "broadcast", &p->broadcast));
     *params = p;
     return NULL;
 }

@@ -61,6 +61,12 @@ onnxc_status *oc_attr_string(const oc_node *n, const char *name, const char *def
 /* Absent: *out = NULL, *count = 0. */
 onnxc_status *oc_attr_ints(const oc_node *n, const char *name, const int64_t **out, size_t *count);
 onnxc_status *oc_attr_floats(const oc_node *n, const char *name, const float **out, size_t *count);
+/* An int attribute that must be 0 or 1 (default 0). */
+onnxc_status *oc_attr_flag(const oc_node *n, const char *name, bool *out);
+/* Every attribute of n is one of names[0, count): an attribute the op does
+ * not define at the node's opset makes the model invalid (as the ONNX
+ * checker says), rather than being silently ignored. */
+onnxc_status *oc_check_attr_names(const oc_node *n, const char *const *names, size_t count);
 
 /* ---- helpers for ops ---- */
 

@@ -33,17 +33,6 @@ static onnxc_status *check_versioned_attrs(const oc_node *n, const attr_since *l
     return oc_check_attr_names(n, names, known);
 }
 
-static onnxc_status *read_flag(const oc_node *n, const char *name, bool *out)
-{
-    int64_t v;
-    OC_TRY(oc_attr_int(n, name, 0, &v));
-    if (v != 0 && v != 1)
-        return oc_node_error(n, ONNXC_ERR_MODEL, "attribute '%s' is %" PRId64 "; expected 0 or 1",
-                             name, v);
-    *out = v == 1;
-    return NULL;
-}
-
 /* Parses the window attributes common to MaxPool and AveragePool; kernel_shape is required. */
 static onnxc_status *prepare_window(const oc_node *n, oc_arena *arena, pool_params **out)
 {
@@ -64,7 +53,7 @@ onnxc_status *oc_maxpool_prepare(const oc_node *n, oc_arena *arena, void **param
     OC_TRY(check_versioned_attrs(n, names, sizeof names / sizeof *names));
     pool_params *p;
     OC_TRY(prepare_window(n, arena, &p));
-    OC_TRY(read_flag(n, "storage_order", &p->col_major_indices));
+    OC_TRY(oc_attr_flag(n, "storage_order", &p->col_major_indices));
     *params = p;
     return NULL;
 }
@@ -77,7 +66,7 @@ onnxc_status *oc_averagepool_prepare(const oc_node *n, oc_arena *arena, void **p
     OC_TRY(check_versioned_attrs(n, names, sizeof names / sizeof *names));
     pool_params *p;
     OC_TRY(prepare_window(n, arena, &p));
-    OC_TRY(read_flag(n, "count_include_pad", &p->count_include_pad));
+    OC_TRY(oc_attr_flag(n, "count_include_pad", &p->count_include_pad));
     *params = p;
     return NULL;
 }

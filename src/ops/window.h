@@ -29,24 +29,6 @@ typedef struct oc_window_attrs {
     int64_t pads[2 * OC_WINDOW_DIMS]; /* begins of each dim, then ends */
 } oc_window_attrs;
 
-/* Every attribute of n is one of names[0, count): an attribute the op does
- * not define at the node's opset makes the model invalid (as the ONNX
- * checker says), rather than being silently ignored. */
-static inline onnxc_status *oc_check_attr_names(const oc_node *n, const char *const *names,
-                                                size_t count)
-{
-    for (int i = 0; i < n->n_attrs; i++) {
-        bool known = false;
-        for (size_t j = 0; j < count && !known; j++)
-            known = strcmp(n->attrs[i].name, names[j]) == 0;
-        if (!known)
-            return oc_node_error(n, ONNXC_ERR_MODEL,
-                                 "attribute '%s' is not defined for %s at opset %" PRId64,
-                                 n->attrs[i].name, n->op_type, n->opset);
-    }
-    return NULL;
-}
-
 /* Reads an ints attribute of at most max entries, each >= min_value. */
 static inline onnxc_status *oc_window_read_list(const oc_node *n, const char *name, size_t max,
                                                 int64_t min_value, int64_t *out, size_t *count)

@@ -329,6 +329,15 @@ expect 1 test "$work/corrupted"
 out_has "^FAIL corrupted: output 0 '.*': 1 of [0-9]+ elements differ .*worst at \[.*\]: got .*, expected 1.00000002e\+30$"
 out_has "^0 passed, 1 failed, 0 skipped$"
 
+check "test with a looser tolerance: passes, and says what the ONNX tolerance rejects"
+# An absolute term of once the largest expected value (1e30) covers the corrupted element.
+expect 0 test --atol-scale 1 "$work/corrupted"
+out_has "^PASS corrupted \(output 0 '.*': 1 of [0-9]+ elements outside the ONNX tolerance 1e-7 \+ 1e-3\*\|expected\|, worst .*expected 1.00000002e\+30\)$"
+expect 1 test --rtol 0.5 --atol 0 "$work/corrupted"
+out_has "tolerance 0 \+ 0.5\*\|expected\|"
+expect 2 test --atol -1 "$work/corrupted"
+err_has "non-negative number"
+
 check "test on a shape mismatch"
 make_case "$work/wrong_shape" "$work/relu.onnx" "$work/x.pb" "$work/x.pb"
 write_hex "$(tensor_pb y 1 "3 2" "$relu_hex")" "$work/wrong_shape/test_data_set_0/output_0.pb"

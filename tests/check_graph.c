@@ -300,8 +300,11 @@ START_TEST(memory_plan_separates_live_values)
     oc_tensor *vals = calloc((size_t)m->n_values, sizeof *vals);
     size_t *offsets = calloc((size_t)m->n_values, sizeof *offsets);
     for (int i = 0; i < m->n_values; i++) vals[i] = m->values[i].info;
+    int *first = calloc((size_t)m->n_values, sizeof *first);
+    int *last = calloc((size_t)m->n_values, sizeof *last);
+    oc_lifetimes(m, NULL, first, last);
     size_t total;
-    ck_assert(!oc_plan_memory(m, vals, offsets, &total));
+    ck_assert(!oc_plan_memory(m, vals, NULL, offsets, &total));
     int planned = 0;
     for (int i = 0; i < m->n_values; i++) {
         if (offsets[i] == SIZE_MAX) continue;
@@ -310,7 +313,7 @@ START_TEST(memory_plan_separates_live_values)
         for (int j = 0; j < i; j++) {
             if (offsets[j] == SIZE_MAX) continue;
             const oc_value *a = &m->values[i], *b = &m->values[j];
-            bool live_together = a->first_use <= b->last_use && b->first_use <= a->last_use;
+            bool live_together = first[i] <= last[j] && first[j] <= last[i];
             bool overlap = offsets[i] < offsets[j] + vals[j].nbytes &&
                            offsets[j] < offsets[i] + vals[i].nbytes;
             ck_assert_msg(!(live_together && overlap), "'%s' and '%s' share memory while alive",
@@ -322,7 +325,44 @@ START_TEST(memory_plan_separates_live_values)
     ck_assert_uint_lt(total, 6 * OC_ALIGN);
     free(vals);
     free(offsets);
+    free(first);
+    free(last);
     onnxc_model_free(m);
+}
+END_TEST
+
+/* Nodes whose inputs are all constant are computed at load and never run;
+ * an initializer a caller may override (listed as an input) is not constant. */
+START_TEST(constant_subgraphs_are_folded_at_load)
+{
+    const float a[4] = {1, 2, 3, 4}, b[4] = {10, 20, 30, 40};
+    for (int overridable = 0; overridable <= 1; overridable++) {
+        mb_model *mb = mb_new(overridable ? 3 : 8, 13);
+        mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 1, vec4);
+        if (overridable) mb_input(mb, "b", ONNXC_DTYPE_FLOAT, 1, vec4);
+        mb_init_f32(mb, "a", 1, vec4, a, false);
+        mb_init_f32(mb, "b", 1, vec4, b, false);
+        mb_output(mb, "y", ONNXC_DTYPE_FLOAT, 1, vec4);
+        mb_node_add(mb, "Add", "const_sum", "a,b", "ab");
+        mb_node_add(mb, "Relu", "const_relu", "ab", "ab_relu");
+        mb_node_add(mb, "Add", "uses_x", "x,ab_relu", "y");
+        onnxc_model *m;
+        onnxc_status *st = open_mb(mb, &m);
+        ck_assert_msg(!st, "%s", onnxc_status_message(st));
+        ck_assert_int_eq(m->n_folded, overridable ? 0 : 2);
+        onnxc_session *s;
+        ck_assert(!onnxc_session_create(m, NULL, &s));
+        float x[4] = {-100, 0.5f, -0.5f, 7};
+        int64_t shape[1] = {4};
+        ck_assert(!onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, shape, 1, x, sizeof x));
+        ck_assert(!onnxc_session_run(s));
+        onnxc_tensor_view v;
+        ck_assert(!onnxc_session_output(s, 0, &v));
+        const float *y = v.data;
+        for (int i = 0; i < 4; i++) ck_assert_float_eq(y[i], x[i] + a[i] + b[i]);
+        onnxc_session_free(s);
+        onnxc_model_free(m);
+    }
 }
 END_TEST
 
@@ -351,6 +391,7 @@ static Suite *graph_suite(void)
     tcase_add_test(tc, symbolic_inputs_defer_inference);
     tcase_add_test(tc, long_chain_orders_without_recursion);
     tcase_add_test(tc, memory_plan_separates_live_values);
+    tcase_add_test(tc, constant_subgraphs_are_folded_at_load);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -89,18 +89,49 @@ static bool same_op(const oc_node *a, const oc_node *b)
 }
 
 /* Op types in order of first appearance, with their counts. */
-static void print_op_counts(const onnxc_model *m)
+typedef struct node_ref {
+    const oc_node *node;
+    int count; /* nodes of this op type, on the first of a group */
+} node_ref;
+
+static int by_op(const void *a, const void *b)
 {
-    printf("nodes: %d\n", m->n_nodes);
-    for (int i = 0; i < m->n_nodes; i++) {
-        const oc_node *n = &m->nodes[i];
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++) seen = same_op(&m->nodes[j], n);
-        if (seen) continue;
-        int count = 0;
-        for (int j = i; j < m->n_nodes; j++) count += same_op(&m->nodes[j], n);
-        printf("  %s%s%s: %d\n", n->domain, n->domain[0] ? "." : "", n->op_type, count);
+    const oc_node *x = ((const node_ref *)a)->node, *y = ((const node_ref *)b)->node;
+    int c = strcmp(x->domain, y->domain);
+    if (c == 0) c = strcmp(x->op_type, y->op_type);
+    return c ? c : x->index - y->index; /* first appearance first */
+}
+
+static int by_index(const void *a, const void *b)
+{
+    return ((const node_ref *)a)->node->index - ((const node_ref *)b)->node->index;
+}
+
+/* Node counts per op type, in order of first appearance (sorted, so that
+ * graphs of many nodes take n log n). */
+static onnxc_status *print_op_counts(const onnxc_model *m)
+{
+    int needed = m->n_order, folded = m->n_folded;
+    printf("nodes: %d (%d run, %d folded into constants at load, %d not needed by any output)\n",
+           m->n_nodes, needed - folded, folded, m->n_nodes - needed);
+    node_ref *refs = malloc(((size_t)m->n_nodes + 1) * sizeof *refs);
+    if (!refs) return oc_no_memory();
+    for (int i = 0; i < m->n_nodes; i++) refs[i] = (node_ref){&m->nodes[i], 0};
+    qsort(refs, (size_t)m->n_nodes, sizeof *refs, by_op);
+    size_t groups = 0;
+    for (int i = 0; i < m->n_nodes;) {
+        int j = i;
+        while (j < m->n_nodes && same_op(refs[j].node, refs[i].node)) j++;
+        refs[groups++] = (node_ref){refs[i].node, j - i};
+        i = j;
     }
+    qsort(refs, groups, sizeof *refs, by_index);
+    for (size_t g = 0; g < groups; g++) {
+        const oc_node *n = refs[g].node;
+        printf("  %s%s%s: %d\n", n->domain, n->domain[0] ? "." : "", n->op_type, refs[g].count);
+    }
+    free(refs);
+    return NULL;
 }
 
 static void print_parameters(const onnxc_model *m)
@@ -167,13 +198,35 @@ static mac_counts count_macs(const onnxc_model *m, const oc_tensor *vals)
     return c;
 }
 
-/* Types and shapes with every symbolic input dim taken as 1, as at load. */
+/* Buffers of the values inference computes (shape subgraphs), freed after. */
+typedef struct computed_list {
+    void **items;
+    size_t count, cap;
+} computed_list;
+
+static void *remember_alloc(void *owner, size_t bytes)
+{
+    computed_list *list = owner;
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        void **grown = realloc(list->items, cap * sizeof *grown);
+        if (!grown) return NULL;
+        list->items = grown;
+        list->cap = cap;
+    }
+    void *p = oc_aligned_alloc(bytes);
+    if (p) list->items[list->count++] = p;
+    return p;
+}
+
+/* Types and shapes with every symbolic input dim taken as 1. */
 static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
 {
     for (int i = 0; i < m->n_values; i++) {
         const oc_value *v = &m->values[i];
         if (v->constant) {
             vals[i] = *v->constant;
+            if (v->overridable) vals[i].data = NULL;
         } else if (v->kind == OC_VALUE_INPUT) {
             const oc_type_decl *d = v->decl;
             if (!d || d->dtype == 0 || d->rank < 0)
@@ -186,7 +239,14 @@ static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
         }
     }
     size_t workspace;
-    return oc_infer_shapes(m, vals, &workspace);
+    computed_list list = {NULL, 0, 0};
+    oc_infer_opts opts = {false, true, remember_alloc, &list};
+    onnxc_status *st = oc_infer_shapes(m, vals, &opts, NULL, &workspace);
+    for (size_t i = 0; i < list.count; i++) oc_aligned_free(list.items[i]);
+    free(list.items);
+    for (int i = 0; i < m->n_values; i++)
+        if (!m->values[i].constant) vals[i].data = NULL;
+    return st;
 }
 
 static void print_mac_counts(const mac_counts *c, const char *note)
@@ -229,7 +289,7 @@ static onnxc_status *describe(const onnxc_model *m, const char *path)
     print_header(m, path);
     OC_TRY(print_values(m, "inputs", onnxc_model_input_count(m), onnxc_model_input));
     OC_TRY(print_values(m, "outputs", onnxc_model_output_count(m), onnxc_model_output));
-    print_op_counts(m);
+    OC_TRY(print_op_counts(m));
     print_parameters(m);
     return print_macs(m);
 }

@@ -1,6 +1,6 @@
 /* Links the loaded graph: names become value ids, every reference is
- * checked, the nodes some output needs are ordered (Kahn), their ops resolved
- * and prepared, and value lifetimes recorded for the memory plan. */
+ * checked, the nodes some output needs are ordered (Kahn), and their ops
+ * resolved and prepared. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +61,6 @@ static int new_value(onnxc_model *m, const char *name, oc_value_kind kind)
     v->kind = kind;
     v->producer = -1;
     v->input_index = -1;
-    v->first_use = v->last_use = -1;
     return id;
 }
 
@@ -373,7 +372,7 @@ static onnxc_status *check_arity(const oc_node *node)
     if (n_in < op->min_inputs || (op->max_inputs >= 0 && n_in > op->max_inputs))
         return oc_node_error(node, ONNXC_ERR_MODEL, "has %d inputs, expected %d to %d", n_in,
                              op->min_inputs, op->max_inputs);
-    if (n_out < op->min_outputs || n_out > op->max_outputs)
+    if (n_out < op->min_outputs || (op->max_outputs >= 0 && n_out > op->max_outputs))
         return oc_node_error(node, ONNXC_ERR_MODEL, "has %d outputs, expected %d to %d", n_out,
                              op->min_outputs, op->max_outputs);
     for (int i = 0; i < op->min_inputs; i++)
@@ -429,27 +428,6 @@ static onnxc_status *resolve_ops(onnxc_model *m)
     return NULL;
 }
 
-/* First and last position in the order where each value is used; graph
- * outputs live to the end. */
-static void record_lifetimes(onnxc_model *m)
-{
-    for (int k = 0; k < m->n_order; k++) {
-        const oc_node *node = &m->nodes[m->order[k]];
-        for (int o = 0; o < node->n_outputs; o++)
-            if (node->outputs[o] >= 0) {
-                oc_value *v = &m->values[node->outputs[o]];
-                v->first_use = v->last_use = k;
-            }
-        for (int i = 0; i < node->n_inputs; i++)
-            if (node->inputs[i] >= 0) {
-                oc_value *v = &m->values[node->inputs[i]];
-                if (v->first_use < 0) v->first_use = k;
-                v->last_use = k;
-            }
-    }
-    for (int i = 0; i < m->n_outputs; i++) m->values[m->outputs[i]].last_use = m->n_order;
-}
-
 onnxc_status *oc_graph_build(onnxc_model *m)
 {
     size_t n_values = (size_t)m->n_initializers + (size_t)m->n_graph_inputs;
@@ -477,6 +455,5 @@ onnxc_status *oc_graph_build(onnxc_model *m)
     free(needed);
     free(map.slots);
     if (!st) st = resolve_ops(m);
-    if (!st) record_lifetimes(m);
     return st;
 }

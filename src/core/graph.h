@@ -8,19 +8,41 @@
  * resolves and prepares their ops, records lifetimes (graph.c). */
 onnxc_status *oc_graph_build(onnxc_model *m);
 
-/* Shape inference over the execution order (infer.c). vals has one entry per
- * value: inputs and initializers typed (initializers with data), the rest is
- * filled. *workspace gets the largest scratch any node asks for. */
-onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, size_t *workspace);
+/* How shape inference treats what it cannot or may compute. */
+typedef struct oc_infer_opts {
+    /* A node with an input of unknown type (dtype 0) leaves its outputs
+     * unknown instead of failing: at load, when some input dims are symbolic. */
+    bool partial;
+    /* Computes each node whose inputs all have known data (for shape-only ops:
+     * known shapes), storing the results through alloc(owner, bytes). */
+    bool evaluate;
+    void *(*alloc)(void *owner, size_t bytes);
+    void *owner;
+} oc_infer_opts;
 
-/* At load: infers every shape when the declared inputs are fully static, and
- * records them in the values (infer.c). */
+/* Shape inference over the execution order (infer.c). vals has one entry per
+ * value: inputs typed (or dtype 0 = unknown, with opts->partial), constants
+ * with data; data is non-NULL exactly for values known before the run.
+ * evaluated[n] (one per node, may be NULL) is set for nodes computed here.
+ * *workspace gets the largest scratch any remaining node asks for. */
+onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, const oc_infer_opts *opts,
+                              bool *evaluated, size_t *workspace);
+
+/* At load: infers every shape it can from the declared inputs, folds the
+ * nodes whose inputs are all constant into constants, and records both in
+ * the values; static_shapes tells whether every needed shape is known (infer.c). */
 onnxc_status *oc_infer_static(onnxc_model *m);
 
-/* Arena offsets for node outputs, reusing memory across values whose
- * lifetimes do not overlap (memplan.c). offsets[v] is SIZE_MAX for values
- * not in the arena. */
-onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, size_t *offsets,
-                             size_t *total);
+/* First and last position in the execution order where each value is
+ * written or read by a node that runs (skip[n]: node n does not run; may be
+ * NULL); graph outputs live to the end; -1 for values no running node
+ * touches (memplan.c). */
+void oc_lifetimes(const onnxc_model *m, const bool *skip, int *first, int *last);
+
+/* Arena offsets for the values running nodes write, reusing memory across
+ * values whose lifetimes do not overlap (memplan.c). offsets[v] is SIZE_MAX
+ * for values not in the arena. */
+onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
+                             size_t *offsets, size_t *total);
 
 #endif

@@ -1,10 +1,15 @@
-/* Shape inference over the execution order: at load when the inputs'
- * shapes are static, in a session whenever bound shapes change. */
+/* Shape inference over the execution order, with evaluation of what is
+ * already known: at load it folds constant subgraphs into constants; in a
+ * session it computes shape subgraphs (Shape -> Gather -> Concat -> Reshape)
+ * once the bound shapes are known, so later nodes see their values. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph.h"
 #include "ops/ops.h"
+
+/* The data of known values that have no elements: never NULL, never read. */
+static const unsigned char no_elements[OC_ALIGN];
 
 static int max_arity(const onnxc_model *m, bool inputs)
 {
@@ -17,36 +22,89 @@ static int max_arity(const onnxc_model *m, bool inputs)
     return most;
 }
 
-onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, size_t *workspace)
+static bool all_inputs(const oc_node *node, const oc_tensor *const *in, bool need_data)
+{
+    for (int i = 0; i < node->n_inputs; i++) {
+        if (!in[i]) continue;
+        if (in[i]->dtype == ONNXC_DTYPE_UNDEFINED) return false;
+        if (need_data && !in[i]->data) return false;
+    }
+    return true;
+}
+
+/* Runs node now, its outputs stored through opts->alloc. */
+static onnxc_status *evaluate(const oc_node *node, const oc_tensor *const *in, oc_tensor *const *out,
+                              size_t workspace, const oc_infer_opts *opts)
+{
+    for (int o = 0; o < node->n_outputs; o++) {
+        if (!out[o]) continue;
+        out[o]->data = out[o]->nbytes ? opts->alloc(opts->owner, out[o]->nbytes) : (void *)no_elements;
+        if (!out[o]->data) return oc_no_memory();
+    }
+    void *ws = workspace ? oc_aligned_alloc(workspace) : NULL;
+    if (workspace && !ws) return oc_no_memory();
+    oc_run_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, ws, workspace};
+    onnxc_status *st = node->op->run(&ctx);
+    oc_aligned_free(ws);
+    return st;
+}
+
+static onnxc_status *infer_node(const oc_node *node, const oc_tensor **in, oc_tensor **out,
+                                oc_tensor *vals, const oc_infer_opts *opts, bool *evaluated,
+                                size_t *workspace)
+{
+    for (int i = 0; i < node->n_inputs; i++)
+        in[i] = node->inputs[i] >= 0 ? &vals[node->inputs[i]] : NULL;
+    for (int o = 0; o < node->n_outputs; o++) {
+        out[o] = node->outputs[o] >= 0 ? &vals[node->outputs[o]] : NULL;
+        if (out[o]) memset(out[o], 0, sizeof *out[o]);
+    }
+    if (!all_inputs(node, in, false)) {
+        if (opts->partial) return NULL; /* outputs stay unknown */
+        return oc_node_error(node, ONNXC_ERR_INTERNAL, "an input has no inferred type");
+    }
+    oc_infer_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, 0};
+    OC_TRY(node->op->infer(&ctx));
+    for (int o = 0; o < node->n_outputs; o++) {
+        if (!out[o]) continue;
+        if (out[o]->dtype == ONNXC_DTYPE_UNDEFINED)
+            return oc_node_error(node, ONNXC_ERR_INTERNAL, "inference left output %d untyped", o);
+        onnxc_status *st = oc_tensor_set_sizes(out[o]);
+        if (st)
+            return oc_node_error_prefix(node,
+                                        oc_error_prefix(st, "output '%s'", node->output_names[o]));
+    }
+    bool computable = (node->op->flags & OC_OP_SHAPE_ONLY) || all_inputs(node, in, true);
+    if (opts->evaluate && computable) {
+        OC_TRY(evaluate(node, in, out, ctx.workspace, opts));
+        if (evaluated) evaluated[node->index] = true;
+    } else if (ctx.workspace > *workspace) {
+        *workspace = ctx.workspace;
+    }
+    return NULL;
+}
+
+onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, const oc_infer_opts *opts,
+                              bool *evaluated, size_t *workspace)
 {
     *workspace = 0;
     const oc_tensor **in = malloc((size_t)max_arity(m, true) * sizeof *in);
     oc_tensor **out = malloc((size_t)max_arity(m, false) * sizeof *out);
     onnxc_status *st = (in && out) ? NULL : oc_no_memory();
+    for (int i = 0; i < m->n_values && !st; i++)
+        if (vals[i].dtype && vals[i].count == 0 && !vals[i].data && m->values[i].constant)
+            vals[i].data = (void *)no_elements;
     for (int k = 0; k < m->n_order && !st; k++) {
         const oc_node *node = &m->nodes[m->order[k]];
-        for (int i = 0; i < node->n_inputs; i++)
-            in[i] = node->inputs[i] >= 0 ? &vals[node->inputs[i]] : NULL;
-        for (int o = 0; o < node->n_outputs; o++) {
-            out[o] = node->outputs[o] >= 0 ? &vals[node->outputs[o]] : NULL;
-            if (out[o]) memset(out[o], 0, sizeof *out[o]);
-        }
-        oc_infer_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, 0};
-        st = node->op->infer(&ctx);
-        for (int o = 0; o < node->n_outputs && !st; o++) {
-            if (!out[o]) continue;
-            if (out[o]->dtype == ONNXC_DTYPE_UNDEFINED)
-                st = oc_node_error(node, ONNXC_ERR_INTERNAL, "inference left output %d untyped", o);
-            else if ((st = oc_tensor_set_sizes(out[o])))
-                st = oc_node_error_prefix(node, oc_error_prefix(st, "output '%s'",
-                                                                node->output_names[o]));
-        }
-        if (!st && ctx.workspace > *workspace) *workspace = ctx.workspace;
+        if (m->folded && m->folded[node->index]) continue; /* its outputs are constants */
+        st = infer_node(node, in, out, vals, opts, evaluated, workspace);
     }
     free(in);
     free(out);
     return st;
 }
+
+/* ---- at load ---- */
 
 /* A declared type usable for inference: known dtype, rank and every dim. */
 static bool decl_is_static(const oc_type_decl *d)
@@ -68,47 +126,87 @@ static onnxc_status *check_input_dtypes(const onnxc_model *m)
     return NULL;
 }
 
-onnxc_status *oc_infer_static(onnxc_model *m)
+static void *model_alloc(void *owner, size_t bytes)
 {
-    OC_TRY(check_input_dtypes(m));
-    m->static_shapes = false;
-    for (int i = 0; i < m->n_inputs; i++)
-        if (!decl_is_static(m->values[m->inputs[i]].decl)) return NULL;
+    void *p = oc_aligned_alloc(bytes);
+    return p && !oc_model_own(owner, p) ? p : NULL;
+}
 
-    oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
-    if (!vals) return oc_no_memory();
+/* The types inference starts from: constants with their data, overridable
+ * initializers typed but not known (a caller may bind them), static inputs
+ * typed, inputs with symbolic dims unknown. */
+static onnxc_status *initial_values(const onnxc_model *m, oc_tensor *vals)
+{
     for (int i = 0; i < m->n_values; i++) {
         const oc_value *v = &m->values[i];
         if (v->constant) {
             vals[i] = *v->constant;
-        } else if (v->kind == OC_VALUE_INPUT) {
+            if (v->overridable) vals[i].data = NULL;
+        } else if (v->kind == OC_VALUE_INPUT && decl_is_static(v->decl)) {
             vals[i].dtype = (onnxc_dtype)v->decl->dtype;
             vals[i].rank = v->decl->rank;
             memcpy(vals[i].dims, v->decl->dims, sizeof vals[i].dims);
             onnxc_status *st = oc_tensor_set_sizes(&vals[i]);
-            if (st) {
-                free(vals);
-                return oc_error_prefix(st, "graph input '%s'", v->name);
-            }
+            if (st) return oc_error_prefix(st, "graph input '%s'", v->name);
         }
     }
-    size_t workspace;
-    onnxc_status *st = oc_infer_shapes(m, vals, &workspace);
-    for (int i = 0; i < m->n_outputs && !st; i++) {
+    return NULL;
+}
+
+static onnxc_status *check_declared_outputs(const onnxc_model *m, const oc_tensor *vals)
+{
+    for (int i = 0; i < m->n_outputs; i++) {
         const oc_value *v = &m->values[m->outputs[i]];
         const oc_tensor *t = &vals[m->outputs[i]];
-        if (v->decl && v->decl->dtype != 0 && v->decl->dtype != (int)t->dtype)
-            st = oc_error(ONNXC_ERR_MODEL, "graph output '%s' is declared %s but computed as %s",
-                          v->name, onnxc_dtype_name(v->decl->dtype), onnxc_dtype_name(t->dtype));
+        if (t->dtype && v->decl && v->decl->dtype != 0 && v->decl->dtype != (int)t->dtype)
+            return oc_error(ONNXC_ERR_MODEL, "graph output '%s' is declared %s but computed as %s",
+                            v->name, onnxc_dtype_name(v->decl->dtype), onnxc_dtype_name(t->dtype));
     }
-    if (!st) {
-        for (int i = 0; i < m->n_values; i++) {
-            m->values[i].info = vals[i];
-            if (!m->values[i].constant) m->values[i].info.data = NULL;
-            m->values[i].shape_known = true;
+    return NULL;
+}
+
+/* Records what inference found: shapes, and folded values as constants. */
+static onnxc_status *record(onnxc_model *m, const oc_tensor *vals)
+{
+    m->static_shapes = true;
+    for (int i = 0; i < m->n_values; i++) {
+        oc_value *v = &m->values[i];
+        if (!vals[i].dtype) {
+            if (v->kind == OC_VALUE_NODE && m->nodes[v->producer].op) m->static_shapes = false;
+            continue;
         }
-        m->static_shapes = true;
+        v->shape_known = true;
+        v->info = vals[i];
+        if (v->kind == OC_VALUE_NODE && m->folded[v->producer]) {
+            oc_tensor *c = oc_arena_alloc(&m->arena, sizeof *c);
+            if (!c) return oc_no_memory();
+            *c = vals[i];
+            v->constant = c;
+        } else if (!v->constant) {
+            v->info.data = NULL;
+        }
+    }
+    for (int n = 0; n < m->n_nodes; n++) m->n_folded += m->folded[n];
+    return NULL;
+}
+
+onnxc_status *oc_infer_static(onnxc_model *m)
+{
+    OC_TRY(check_input_dtypes(m));
+    m->folded = oc_arena_array(&m->arena, (size_t)m->n_nodes + 1, sizeof *m->folded);
+    oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
+    bool *folded = calloc((size_t)m->n_nodes + 1, sizeof *folded);
+    onnxc_status *st = m->folded && vals && folded ? initial_values(m, vals) : oc_no_memory();
+    oc_infer_opts opts = {true, true, model_alloc, m};
+    size_t workspace;
+    /* m->folded stays all false during the pass: nothing is skipped yet. */
+    if (!st) st = oc_infer_shapes(m, vals, &opts, folded, &workspace);
+    if (!st) st = check_declared_outputs(m, vals);
+    if (!st) {
+        memcpy(m->folded, folded, (size_t)m->n_nodes * sizeof *folded);
+        st = record(m, vals);
     }
     free(vals);
+    free(folded);
     return st;
 }

@@ -125,10 +125,9 @@ typedef struct oc_value {
     int producer;              /* node index for OC_VALUE_NODE, else -1 */
     int input_index;           /* position among bindable inputs, else -1 */
     const oc_type_decl *decl;  /* declared type, or NULL */
-    const oc_tensor *constant; /* initializer data, else NULL */
-    bool shape_known;          /* static type and shape, inferred at load */
+    const oc_tensor *constant; /* initializer data or a value folded at load, else NULL */
+    bool shape_known;          /* type and shape inferred at load */
     oc_tensor info;            /* that type and shape (data NULL unless constant) */
-    int first_use, last_use;   /* positions in the execution order (graph.c) */
 } oc_value;
 
 struct onnxc_model {
@@ -158,6 +157,8 @@ struct onnxc_model {
     int n_order;               /* nodes needed by some output, in execution order */
     int *order;
     bool static_shapes;        /* every needed value's shape is known at load */
+    bool *folded;              /* per node: computed at load into constants, never run */
+    int n_folded;
     onnxc_tensor_info *input_info, *output_info;
 };
 

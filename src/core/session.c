@@ -17,6 +17,9 @@ struct onnxc_session {
     oc_tensor *vals;      /* one per value: shape and, during a run, data */
     binding *bindings;    /* one per value; used for inputs and overridable initializers */
     size_t *offsets;      /* arena offset per value (SIZE_MAX: not in the arena) */
+    bool *skip;           /* per node: folded at load or computed by inference; not run */
+    void **computed;      /* buffers of values computed by inference (freed at replan) */
+    size_t n_computed, cap_computed;
     bool planned;         /* vals/offsets match the bound shapes */
     void *arena;
     size_t arena_size;
@@ -47,7 +50,8 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     s->vals = calloc(n, sizeof *s->vals);
     s->bindings = calloc(n, sizeof *s->bindings);
     s->offsets = calloc(n, sizeof *s->offsets);
-    if (!s->vals || !s->bindings || !s->offsets) {
+    s->skip = calloc((size_t)model->n_nodes + 1, sizeof *s->skip);
+    if (!s->vals || !s->bindings || !s->offsets || !s->skip) {
         onnxc_session_free(s);
         return oc_no_memory();
     }
@@ -55,9 +59,18 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     return NULL;
 }
 
+static void free_computed(onnxc_session *s)
+{
+    for (size_t i = 0; i < s->n_computed; i++) oc_aligned_free(s->computed[i]);
+    s->n_computed = 0;
+}
+
 void onnxc_session_free(onnxc_session *s)
 {
     if (!s) return;
+    free_computed(s);
+    free(s->computed);
+    free(s->skip);
     free(s->vals);
     free(s->bindings);
     free(s->offsets);
@@ -188,22 +201,54 @@ static onnxc_status *ensure_buffer(void **buf, size_t *size, size_t need)
     return *buf ? NULL : oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes", need);
 }
 
+/* Storage for values inference computes (shape subgraphs). */
+static void *session_alloc(void *owner, size_t bytes)
+{
+    onnxc_session *s = owner;
+    if (s->n_computed == s->cap_computed) {
+        size_t cap = s->cap_computed ? s->cap_computed * 2 : 16;
+        void **grown = realloc(s->computed, cap * sizeof *grown);
+        if (!grown) return NULL;
+        s->computed = grown;
+        s->cap_computed = cap;
+    }
+    void *p = oc_aligned_alloc(bytes);
+    if (p) s->computed[s->n_computed++] = p;
+    return p;
+}
+
+/* Inference starts from the bound types (their data is not known before a
+ * run: the caller may change it without rebinding) and the constants. */
+static void initial_values(onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        if (s->bindings[i].bound) {
+            s->vals[i] = s->bindings[i].t;
+            s->vals[i].data = NULL;
+        } else if (v->constant) {
+            s->vals[i] = *v->constant;
+            if (v->overridable) s->vals[i].data = NULL;
+        } else {
+            memset(&s->vals[i], 0, sizeof s->vals[i]);
+        }
+    }
+}
+
 static onnxc_status *plan(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
     OC_TRY(check_symbolic_dims(s));
-    for (int i = 0; i < m->n_values; i++) {
-        const oc_value *v = &m->values[i];
-        if (s->bindings[i].bound)
-            s->vals[i] = s->bindings[i].t;
-        else if (v->constant)
-            s->vals[i] = *v->constant;
-        else
-            memset(&s->vals[i], 0, sizeof s->vals[i]);
-    }
+    free_computed(s);
+    initial_values(s);
+    memset(s->skip, 0, (size_t)m->n_nodes * sizeof *s->skip);
     size_t workspace, total;
-    OC_TRY(oc_infer_shapes(m, s->vals, &workspace));
-    OC_TRY(oc_plan_memory(m, s->vals, s->offsets, &total));
+    oc_infer_opts opts = {false, true, session_alloc, s};
+    OC_TRY(oc_infer_shapes(m, s->vals, &opts, s->skip, &workspace));
+    for (int n = 0; n < m->n_nodes; n++)
+        if (m->folded[n]) s->skip[n] = true;
+    OC_TRY(oc_plan_memory(m, s->vals, s->skip, s->offsets, &total));
     OC_TRY(ensure_buffer(&s->arena, &s->arena_size, total));
     OC_TRY(ensure_buffer(&s->workspace, &s->workspace_size, workspace));
     s->planned = true;
@@ -212,6 +257,7 @@ static onnxc_status *plan(onnxc_session *s)
 
 /* ---- running ------------------------------------------------------------- */
 
+/* Bound buffers and arena slots; values known since inference keep their data. */
 static void attach_data(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
@@ -239,6 +285,7 @@ static onnxc_status *run_nodes(onnxc_session *s)
     onnxc_status *st = (in && out) ? NULL : oc_no_memory();
     for (int k = 0; k < m->n_order && !st; k++) {
         const oc_node *node = &m->nodes[m->order[k]];
+        if (s->skip[node->index]) continue;
         for (int i = 0; i < node->n_inputs; i++)
             in[i] = node->inputs[i] >= 0 ? &s->vals[node->inputs[i]] : NULL;
         for (int o = 0; o < node->n_outputs; o++)

@@ -42,7 +42,12 @@ typedef struct oc_op {
     onnxc_status *(*prepare)(const oc_node *node, oc_arena *arena, void **params);
     onnxc_status *(*infer)(oc_infer_ctx *ctx);
     onnxc_status *(*run)(oc_run_ctx *ctx);
+    unsigned flags;               /* OC_OP_* */
 } oc_op;
+
+/* The op's outputs depend only on its inputs' types and shapes (Shape, Size):
+ * they are computed during shape inference whenever those are known. */
+#define OC_OP_SHAPE_ONLY 1u
 
 /* The entry serving (domain, type) at that opset, or NULL. */
 const oc_op *oc_op_find(const char *domain, const char *type, int64_t opset);
@@ -97,5 +102,51 @@ OC_DECLARE_OP(concat);
 OC_DECLARE_OP(flatten);
 OC_DECLARE_OP(identity);
 OC_DECLARE_OP(dropout);
+OC_DECLARE_OP(sub);
+OC_DECLARE_OP(mul);
+OC_DECLARE_OP(div);
+OC_DECLARE_OP(pow);
+OC_DECLARE_OP(sum);
+OC_DECLARE_OP(mean);
+OC_DECLARE_OP(max);
+OC_DECLARE_OP(min);
+OC_DECLARE_OP(sqrt);
+OC_DECLARE_OP(exp);
+OC_DECLARE_OP(neg);
+OC_DECLARE_OP(abs);
+OC_DECLARE_OP(reciprocal);
+OC_DECLARE_OP(erf);
+OC_DECLARE_OP(floor);
+OC_DECLARE_OP(ceil);
+OC_DECLARE_OP(sigmoid);
+OC_DECLARE_OP(tanh);
+OC_DECLARE_OP(leakyrelu);
+OC_DECLARE_OP(prelu);
+OC_DECLARE_OP(elu);
+OC_DECLARE_OP(selu);
+OC_DECLARE_OP(hardsigmoid);
+OC_DECLARE_OP(hardswish);
+OC_DECLARE_OP(softplus);
+OC_DECLARE_OP(clip);
+OC_DECLARE_OP(batchnorm);
+OC_DECLARE_OP(lrn);
+OC_DECLARE_OP(softmax);
+OC_DECLARE_OP(logsoftmax);
+OC_DECLARE_OP(reducemean);
+OC_DECLARE_OP(matmul);
+OC_DECLARE_OP(shape);
+OC_DECLARE_OP(constant);
+OC_DECLARE_OP(constantofshape);
+OC_DECLARE_OP(cast);
+OC_DECLARE_OP(gather);
+OC_DECLARE_OP(slice);
+OC_DECLARE_OP(split);
+OC_DECLARE_OP(pad);
+OC_DECLARE_OP(transpose);
+OC_DECLARE_OP(reshape);
+OC_DECLARE_OP(unsqueeze);
+OC_DECLARE_OP(squeeze);
+OC_DECLARE_OP(expand);
+OC_DECLARE_OP(globalmaxpool);
 
 #endif

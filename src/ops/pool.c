@@ -292,3 +292,21 @@ onnxc_status *oc_globalaveragepool_run(oc_run_ctx *ctx)
     oc_global_avgpool_f32(plane_size, x->data, ctx->out[0]->data, 0, planes);
     return NULL;
 }
+
+/* stubs: to be written */
+onnxc_status *oc_globalmaxpool_prepare(const oc_node *n, oc_arena *a, void **p)
+{
+    (void)a;
+    (void)p;
+    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "globalmaxpool is not implemented yet");
+}
+onnxc_status *oc_globalmaxpool_infer(oc_infer_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+onnxc_status *oc_globalmaxpool_run(oc_run_ctx *c)
+{
+    (void)c;
+    return NULL;
+}

@@ -3,23 +3,71 @@
 
 #include "ops.h"
 
+#define ENTRY_FLAGS(type, since, until, min_in, max_in, min_out, max_out, fn, flags) \
+    {"", type, since, until, min_in, max_in, min_out, max_out,                        \
+     oc_##fn##_prepare, oc_##fn##_infer, oc_##fn##_run, flags}
 #define ENTRY(type, since, until, min_in, max_in, min_out, max_out, fn) \
-    {"", type, since, until, min_in, max_in, min_out, max_out,           \
-     oc_##fn##_prepare, oc_##fn##_infer, oc_##fn##_run}
+    ENTRY_FLAGS(type, since, until, min_in, max_in, min_out, max_out, fn, 0)
 
 static const oc_op table[] = {
-    /*     op type              opsets   inputs  outputs */
-    ENTRY("Add",                1, 26,   2, 2,   1, 1, add),
-    ENTRY("AveragePool",        1, 26,   1, 1,   1, 1, averagepool),
-    ENTRY("Concat",             1, 26,   1, -1,  1, 1, concat),
-    ENTRY("Conv",               1, 26,   2, 3,   1, 1, conv),
-    ENTRY("Dropout",            1, 26,   1, 3,   1, 2, dropout),
-    ENTRY("Flatten",            1, 26,   1, 1,   1, 1, flatten),
-    ENTRY("Gemm",               1, 26,   2, 3,   1, 1, gemm),
-    ENTRY("GlobalAveragePool",  1, 26,   1, 1,   1, 1, globalaveragepool),
-    ENTRY("Identity",           1, 26,   1, 1,   1, 1, identity),
-    ENTRY("MaxPool",            1, 26,   1, 1,   1, 2, maxpool),
-    ENTRY("Relu",               1, 26,   1, 1,   1, 1, relu),
+    /*     op type               opsets   inputs  outputs */
+    ENTRY("Abs",                1, 26,   1, 1,  1, 1,  abs),
+    ENTRY("Add",                1, 26,   2, 2,  1, 1,  add),
+    ENTRY("AveragePool",        1, 26,   1, 1,  1, 1,  averagepool),
+    ENTRY("BatchNormalization", 1, 26,   5, 5,  1, 5,  batchnorm),
+    ENTRY("Cast",               1, 26,   1, 1,  1, 1,  cast),
+    ENTRY("Ceil",               1, 26,   1, 1,  1, 1,  ceil),
+    ENTRY("Clip",               1, 26,   1, 3,  1, 1,  clip),
+    ENTRY("Concat",             1, 26,   1, -1, 1, 1,  concat),
+    ENTRY("Constant",           1, 26,   0, 0,  1, 1,  constant),
+    ENTRY("ConstantOfShape",    1, 26,   1, 1,  1, 1,  constantofshape),
+    ENTRY("Conv",               1, 26,   2, 3,  1, 1,  conv),
+    ENTRY("Div",                1, 26,   2, 2,  1, 1,  div),
+    ENTRY("Dropout",            1, 26,   1, 3,  1, 2,  dropout),
+    ENTRY("Elu",                1, 26,   1, 1,  1, 1,  elu),
+    ENTRY("Erf",                1, 26,   1, 1,  1, 1,  erf),
+    ENTRY("Exp",                1, 26,   1, 1,  1, 1,  exp),
+    ENTRY("Expand",             1, 26,   2, 2,  1, 1,  expand),
+    ENTRY("Flatten",            1, 26,   1, 1,  1, 1,  flatten),
+    ENTRY("Floor",              1, 26,   1, 1,  1, 1,  floor),
+    ENTRY("Gather",             1, 26,   2, 2,  1, 1,  gather),
+    ENTRY("Gemm",               1, 26,   2, 3,  1, 1,  gemm),
+    ENTRY("GlobalAveragePool",  1, 26,   1, 1,  1, 1,  globalaveragepool),
+    ENTRY("GlobalMaxPool",      1, 26,   1, 1,  1, 1,  globalmaxpool),
+    ENTRY("HardSigmoid",        1, 26,   1, 1,  1, 1,  hardsigmoid),
+    ENTRY("HardSwish",          1, 26,   1, 1,  1, 1,  hardswish),
+    ENTRY("Identity",           1, 26,   1, 1,  1, 1,  identity),
+    ENTRY("LeakyRelu",          1, 26,   1, 1,  1, 1,  leakyrelu),
+    ENTRY("LogSoftmax",         1, 26,   1, 1,  1, 1,  logsoftmax),
+    ENTRY("LRN",                1, 26,   1, 1,  1, 1,  lrn),
+    ENTRY("MatMul",             1, 26,   2, 2,  1, 1,  matmul),
+    ENTRY("Max",                1, 26,   1, -1, 1, 1,  max),
+    ENTRY("MaxPool",            1, 26,   1, 1,  1, 2,  maxpool),
+    ENTRY("Mean",               1, 26,   1, -1, 1, 1,  mean),
+    ENTRY("Min",                1, 26,   1, -1, 1, 1,  min),
+    ENTRY("Mul",                1, 26,   2, 2,  1, 1,  mul),
+    ENTRY("Neg",                1, 26,   1, 1,  1, 1,  neg),
+    ENTRY("Pad",                1, 26,   1, 4,  1, 1,  pad),
+    ENTRY("Pow",                1, 26,   2, 2,  1, 1,  pow),
+    ENTRY("PRelu",              1, 26,   2, 2,  1, 1,  prelu),
+    ENTRY("Reciprocal",         1, 26,   1, 1,  1, 1,  reciprocal),
+    ENTRY("ReduceMean",         1, 26,   1, 2,  1, 1,  reducemean),
+    ENTRY("Relu",               1, 26,   1, 1,  1, 1,  relu),
+    ENTRY("Reshape",            1, 26,   1, 2,  1, 1,  reshape),
+    ENTRY("Selu",               1, 26,   1, 1,  1, 1,  selu),
+    ENTRY_FLAGS("Shape",              1, 26,   1, 1,   1, 1,   shape, OC_OP_SHAPE_ONLY),
+    ENTRY("Sigmoid",            1, 26,   1, 1,  1, 1,  sigmoid),
+    ENTRY("Slice",              1, 26,   1, 5,  1, 1,  slice),
+    ENTRY("Softmax",            1, 26,   1, 1,  1, 1,  softmax),
+    ENTRY("Softplus",           1, 26,   1, 1,  1, 1,  softplus),
+    ENTRY("Split",              1, 26,   1, 2,  1, -1, split),
+    ENTRY("Sqrt",               1, 26,   1, 1,  1, 1,  sqrt),
+    ENTRY("Squeeze",            1, 26,   1, 2,  1, 1,  squeeze),
+    ENTRY("Sub",                1, 26,   2, 2,  1, 1,  sub),
+    ENTRY("Sum",                1, 26,   1, -1, 1, 1,  sum),
+    ENTRY("Tanh",               1, 26,   1, 1,  1, 1,  tanh),
+    ENTRY("Transpose",          1, 26,   1, 1,  1, 1,  transpose),
+    ENTRY("Unsqueeze",          1, 26,   1, 2,  1, 1,  unsqueeze),
 };
 
 const oc_op *oc_op_table(size_t *count)

@@ -67,3 +67,72 @@ onnxc_status *oc_flatten_run(oc_run_ctx *ctx)
     if (ctx->out[0] && x->nbytes) memcpy(ctx->out[0]->data, x->data, x->nbytes);
     return NULL;
 }
+
+/* stubs: to be written */
+onnxc_status *oc_reshape_prepare(const oc_node *n, oc_arena *a, void **p)
+{
+    (void)a;
+    (void)p;
+    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "reshape is not implemented yet");
+}
+onnxc_status *oc_reshape_infer(oc_infer_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+onnxc_status *oc_reshape_run(oc_run_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+
+onnxc_status *oc_unsqueeze_prepare(const oc_node *n, oc_arena *a, void **p)
+{
+    (void)a;
+    (void)p;
+    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "unsqueeze is not implemented yet");
+}
+onnxc_status *oc_unsqueeze_infer(oc_infer_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+onnxc_status *oc_unsqueeze_run(oc_run_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+
+onnxc_status *oc_squeeze_prepare(const oc_node *n, oc_arena *a, void **p)
+{
+    (void)a;
+    (void)p;
+    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "squeeze is not implemented yet");
+}
+onnxc_status *oc_squeeze_infer(oc_infer_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+onnxc_status *oc_squeeze_run(oc_run_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+
+onnxc_status *oc_expand_prepare(const oc_node *n, oc_arena *a, void **p)
+{
+    (void)a;
+    (void)p;
+    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "expand is not implemented yet");
+}
+onnxc_status *oc_expand_infer(oc_infer_ctx *c)
+{
+    (void)c;
+    return NULL;
+}
+onnxc_status *oc_expand_run(oc_run_ctx *c)
+{
+    (void)c;
+    return NULL;
+}

@@ -143,8 +143,11 @@ ONNXC_API void onnxc_session_free(onnxc_session *session);
 /* Binds an input to the caller's buffer: dtype and shape must agree with the
  * model's declaration (symbolic dims take any size >= 1, consistently across
  * inputs); nbytes must equal the element count times the element size. The
- * buffer is read during onnxc_session_run, not copied, and must stay valid and
- * unchanged until then. Binding a name again replaces the earlier binding. */
+ * buffer is read during onnxc_session_run, not copied, and must stay valid
+ * until then. Binding a name again replaces the earlier binding. An input's
+ * contents may change between runs without rebinding; an overridden
+ * initializer (see onnxc_model_input_count) must be bound again after its
+ * contents change, since what the model computed from it is recomputed then. */
 ONNXC_API onnxc_status *onnxc_session_bind(onnxc_session *session, const char *name, onnxc_dtype dtype,
                                  const int64_t *shape, int rank, const void *data, size_t nbytes);
 /* The same, by position among the model's inputs (see onnxc_model_input). */

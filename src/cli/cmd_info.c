@@ -226,7 +226,6 @@ static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
         const oc_value *v = &m->values[i];
         if (v->constant) {
             vals[i] = *v->constant;
-            if (v->overridable) vals[i].data = NULL;
         } else if (v->kind == OC_VALUE_INPUT) {
             const oc_type_decl *d = v->decl;
             if (!d || d->dtype == 0 || d->rank < 0)
@@ -240,7 +239,7 @@ static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
     }
     size_t workspace;
     computed_list list = {NULL, 0, 0};
-    oc_infer_opts opts = {false, true, remember_alloc, &list};
+    oc_infer_opts opts = {false, true, remember_alloc, &list, NULL};
     onnxc_status *st = oc_infer_shapes(m, vals, &opts, NULL, &workspace);
     for (size_t i = 0; i < list.count; i++) oc_aligned_free(list.items[i]);
     free(list.items);

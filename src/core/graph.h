@@ -18,6 +18,9 @@ typedef struct oc_infer_opts {
     bool evaluate;
     void *(*alloc)(void *owner, size_t bytes);
     void *owner;
+    /* Per node (may be NULL): folded at load, but inferred and computed again
+     * here because an initializer it depends on is overridden. */
+    const bool *unfold;
 } oc_infer_opts;
 
 /* Shape inference over the execution order (infer.c). vals has one entry per

@@ -96,7 +96,8 @@ onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, const oc_in
             vals[i].data = (void *)no_elements;
     for (int k = 0; k < m->n_order && !st; k++) {
         const oc_node *node = &m->nodes[m->order[k]];
-        if (m->folded && m->folded[node->index]) continue; /* its outputs are constants */
+        bool folded = m->folded && m->folded[node->index];
+        if (folded && !(opts->unfold && opts->unfold[node->index])) continue; /* constants */
         st = infer_node(node, in, out, vals, opts, evaluated, workspace);
     }
     free(in);
@@ -132,16 +133,16 @@ static void *model_alloc(void *owner, size_t bytes)
     return p && !oc_model_own(owner, p) ? p : NULL;
 }
 
-/* The types inference starts from: constants with their data, overridable
- * initializers typed but not known (a caller may bind them), static inputs
- * typed, inputs with symbolic dims unknown. */
+/* The types inference starts from: constants with their data (an
+ * overridable initializer with its default: a session that binds one
+ * recomputes what was folded from it), static inputs typed, inputs with
+ * symbolic dims unknown. */
 static onnxc_status *initial_values(const onnxc_model *m, oc_tensor *vals)
 {
     for (int i = 0; i < m->n_values; i++) {
         const oc_value *v = &m->values[i];
         if (v->constant) {
             vals[i] = *v->constant;
-            if (v->overridable) vals[i].data = NULL;
         } else if (v->kind == OC_VALUE_INPUT && decl_is_static(v->decl)) {
             vals[i].dtype = (onnxc_dtype)v->decl->dtype;
             vals[i].rank = v->decl->rank;
@@ -197,7 +198,7 @@ onnxc_status *oc_infer_static(onnxc_model *m)
     oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
     bool *folded = calloc((size_t)m->n_nodes + 1, sizeof *folded);
     onnxc_status *st = m->folded && vals && folded ? initial_values(m, vals) : oc_no_memory();
-    oc_infer_opts opts = {true, true, model_alloc, m};
+    oc_infer_opts opts = {true, true, model_alloc, m, NULL};
     size_t workspace;
     /* m->folded stays all false during the pass: nothing is skipped yet. */
     if (!st) st = oc_infer_shapes(m, vals, &opts, folded, &workspace);

@@ -18,6 +18,8 @@ struct onnxc_session {
     binding *bindings;    /* one per value; used for inputs and overridable initializers */
     size_t *offsets;      /* arena offset per value (SIZE_MAX: not in the arena) */
     bool *skip;           /* per node: folded at load or computed by inference; not run */
+    bool *unfold;         /* per node: folded at load but depending on a bound initializer */
+    bool *known;          /* per value: data fixed at planning (constants, computed values) */
     void **computed;      /* buffers of values computed by inference (freed at replan) */
     size_t n_computed, cap_computed;
     bool planned;         /* vals/offsets match the bound shapes */
@@ -51,7 +53,9 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     s->bindings = calloc(n, sizeof *s->bindings);
     s->offsets = calloc(n, sizeof *s->offsets);
     s->skip = calloc((size_t)model->n_nodes + 1, sizeof *s->skip);
-    if (!s->vals || !s->bindings || !s->offsets || !s->skip) {
+    s->unfold = calloc((size_t)model->n_nodes + 1, sizeof *s->unfold);
+    s->known = calloc(n, sizeof *s->known);
+    if (!s->vals || !s->bindings || !s->offsets || !s->skip || !s->unfold || !s->known) {
         onnxc_session_free(s);
         return oc_no_memory();
     }
@@ -71,6 +75,8 @@ void onnxc_session_free(onnxc_session *s)
     free_computed(s);
     free(s->computed);
     free(s->skip);
+    free(s->unfold);
+    free(s->known);
     free(s->vals);
     free(s->bindings);
     free(s->offsets);
@@ -133,7 +139,9 @@ static onnxc_status *bind_value(onnxc_session *s, int id, onnxc_dtype dtype, con
     oc_tensor t;
     OC_TRY(check_binding(&s->model->values[id], dtype, shape, rank, data, nbytes, &t));
     binding *b = &s->bindings[id];
-    if (!b->bound || !oc_tensor_same_shape(&b->t, &t)) s->planned = false;
+    /* An overridden initializer's values feed planning (folded nodes, shapes). */
+    if (!b->bound || !oc_tensor_same_shape(&b->t, &t) || s->model->values[id].overridable)
+        s->planned = false;
     b->bound = true;
     b->t = t;
     s->have_outputs = false;
@@ -217,19 +225,38 @@ static void *session_alloc(void *owner, size_t bytes)
     return p;
 }
 
-/* Inference starts from the bound types (their data is not known before a
- * run: the caller may change it without rebinding) and the constants. */
+/* Marks the folded nodes that depend on a bound (overridden) initializer:
+ * the order is topological, so one pass sees every producer first. */
+static void mark_unfolded(onnxc_session *s)
+{
+    const onnxc_model *m = s->model;
+    memset(s->unfold, 0, (size_t)m->n_nodes * sizeof *s->unfold);
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if (!m->folded[node->index]) continue;
+        for (int i = 0; i < node->n_inputs && !s->unfold[node->index]; i++) {
+            int v = node->inputs[i];
+            if (v < 0) continue;
+            int p = m->values[v].producer;
+            s->unfold[node->index] = s->bindings[v].bound || (p >= 0 && s->unfold[p]);
+        }
+    }
+}
+
+/* Inference starts from the constants (unless recomputed), the overridden
+ * initializers with their bound data, and the bound inputs' types (their data
+ * is not known before a run: the caller may change it without rebinding). */
 static void initial_values(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
     for (int i = 0; i < m->n_values; i++) {
         const oc_value *v = &m->values[i];
+        bool recomputed = v->producer >= 0 && s->unfold[v->producer];
         if (s->bindings[i].bound) {
             s->vals[i] = s->bindings[i].t;
-            s->vals[i].data = NULL;
-        } else if (v->constant) {
+            if (!v->overridable) s->vals[i].data = NULL;
+        } else if (v->constant && !recomputed) {
             s->vals[i] = *v->constant;
-            if (v->overridable) s->vals[i].data = NULL;
         } else {
             memset(&s->vals[i], 0, sizeof s->vals[i]);
         }
@@ -241,13 +268,15 @@ static onnxc_status *plan(onnxc_session *s)
     const onnxc_model *m = s->model;
     OC_TRY(check_symbolic_dims(s));
     free_computed(s);
+    mark_unfolded(s);
     initial_values(s);
     memset(s->skip, 0, (size_t)m->n_nodes * sizeof *s->skip);
     size_t workspace, total;
-    oc_infer_opts opts = {false, true, session_alloc, s};
+    oc_infer_opts opts = {false, true, session_alloc, s, s->unfold};
     OC_TRY(oc_infer_shapes(m, s->vals, &opts, s->skip, &workspace));
     for (int n = 0; n < m->n_nodes; n++)
-        if (m->folded[n]) s->skip[n] = true;
+        if (m->folded[n] && !s->unfold[n]) s->skip[n] = true;
+    for (int i = 0; i < m->n_values; i++) s->known[i] = s->vals[i].data != NULL;
     OC_TRY(oc_plan_memory(m, s->vals, s->skip, s->offsets, &total));
     OC_TRY(ensure_buffer(&s->arena, &s->arena_size, total));
     OC_TRY(ensure_buffer(&s->workspace, &s->workspace_size, workspace));
@@ -257,16 +286,14 @@ static onnxc_status *plan(onnxc_session *s)
 
 /* ---- running ------------------------------------------------------------- */
 
-/* Bound buffers and arena slots; values known since inference keep their data. */
+/* Bound buffers and arena slots; values known since planning keep their data. */
 static void attach_data(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
     for (int i = 0; i < m->n_values; i++) {
         if (s->bindings[i].bound)
             s->vals[i].data = s->bindings[i].t.data;
-        else if (m->values[i].constant)
-            s->vals[i].data = m->values[i].constant->data;
-        else if (s->offsets[i] != SIZE_MAX)
+        else if (!s->known[i] && s->offsets[i] != SIZE_MAX)
             s->vals[i].data = (char *)s->arena + s->offsets[i];
     }
 }

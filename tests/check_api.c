@@ -251,6 +251,40 @@ START_TEST(open_file_works)
 }
 END_TEST
 
+/* An input whose values decide shapes (ReduceMean-18's axes): the session
+ * plans with the bound values and plans again when they change in place. */
+START_TEST(shape_deciding_input_replans_when_its_values_change)
+{
+    mb_model *mb = mb_new(8, 18);
+    int64_t xd[2] = {2, 3}, ad[1] = {1};
+    mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 2, xd);
+    mb_input(mb, "axes", ONNXC_DTYPE_INT64, 1, ad);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+    mb_node_add(mb, "ReduceMean", "mean", "x,axes", "y");
+    onnxc_model *m = open_mb(mb);
+    onnxc_session *s;
+    OK(onnxc_session_create(m, NULL, &s));
+    float x[6] = {1, 2, 3, 4, 5, 6};
+    int64_t axes[1] = {1};
+    OK(onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, xd, 2, x, sizeof x));
+    OK(onnxc_session_bind(s, "axes", ONNXC_DTYPE_INT64, ad, 1, axes, sizeof axes));
+    OK(onnxc_session_run(s));
+    onnxc_tensor_view v;
+    OK(onnxc_session_output(s, 0, &v));
+    ck_assert_int_eq(v.shape[0], 2);
+    ck_assert_int_eq(v.shape[1], 1);
+    ck_assert_float_eq(((const float *)v.data)[1], 5.0f);
+    axes[0] = 0; /* changed in place, not rebound */
+    OK(onnxc_session_run(s));
+    OK(onnxc_session_output(s, 0, &v));
+    ck_assert_int_eq(v.shape[0], 1);
+    ck_assert_int_eq(v.shape[1], 3);
+    ck_assert_float_eq(((const float *)v.data)[2], 4.5f);
+    onnxc_session_free(s);
+    onnxc_model_free(m);
+}
+END_TEST
+
 /* One model, several sessions in several threads, each checking its results. */
 typedef struct worker {
     const onnxc_model *model;
@@ -327,6 +361,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, overridable_initializer_keeps_default_until_bound);
     tcase_add_test(tc, misuse_returns_errors);
     tcase_add_test(tc, symbolic_dims_must_agree_across_inputs);
+    tcase_add_test(tc, shape_deciding_input_replans_when_its_values_change);
     tcase_add_test(tc, open_errors_are_reported);
     tcase_add_test(tc, open_file_works);
     tcase_add_test(tc, sessions_share_a_model_across_threads);

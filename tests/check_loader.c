@@ -696,10 +696,13 @@ END_TEST
 START_TEST(test_opset_out_of_range)
 {
     mb_model *mb = mb_new(8, OC_MAX_OPSET + 1);
-    EXPECT_LOAD_ERROR(mb, NULL, ONNXC_ERR_UNSUPPORTED, "27");
+    char newest[32], range[32];
+    snprintf(newest, sizeof newest, "%d", OC_MAX_OPSET + 1);
+    snprintf(range, sizeof range, "1 to %d", OC_MAX_OPSET);
+    EXPECT_LOAD_ERROR(mb, NULL, ONNXC_ERR_UNSUPPORTED, newest);
     mb = mb_new(8, 0);
     mb_opset(mb, "ai.onnx", 0);
-    EXPECT_LOAD_ERROR(mb, NULL, ONNXC_ERR_UNSUPPORTED, "1 to 26");
+    EXPECT_LOAD_ERROR(mb, NULL, ONNXC_ERR_UNSUPPORTED, range);
     /* Both ends of the range load. */
     int64_t ends[2] = {1, OC_MAX_OPSET};
     for (int k = 0; k < 2; k++) {

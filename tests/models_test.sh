@@ -7,9 +7,11 @@
 # InceptionModule at 128x128, VGG11/16, GoogLeNet, ResNet18 at several opsets, a
 # dynamic-batch ResNet18) into WORK_DIR, re-exporting a case only when it is
 # missing or was made by a different export.py (sha256 stamp in WORK_DIR/.stamps),
-# then
-#   1. runs `ONNXC_BIN test CASE_DIR...` over them and the small committed cases
-#      next to EXPORT_PY, and
+# and the opset-6 and opset-3 Caffe2-style cases of fixtures/zoo_like.py (next to
+# EXPORT_PY) into WORK_DIR, their expected outputs taken from the committed
+# opset-7 cases (no ONNX Runtime needed; stamp: zoo_like.py and those cases), then
+#   1. runs `ONNXC_BIN test CASE_DIR...` over them, the small committed cases
+#      of export.py and the committed zoo_like.py cases next to EXPORT_PY, and
 #   2. for each case runs `ONNXC_BIN run CASE/model.onnx --input .../input_0.pb
 #      --output-dir D` and compares D/output_0.pb with the expected output_0.pb
 #      (same dtype and shape, element-wise |a - e| <= atol + scale * max|e| +
@@ -21,7 +23,8 @@
 # (PyTorch's own float32 output misses the bare ONNX tolerance on VGG, GoogLeNet
 # and the InceptionModule). Each PASS line still says how many elements the
 # bare ONNX tolerance would reject.
-# CASE... restricts the run to those case names (see `export.py --list`).
+# CASE... restricts the run to those case names (see `export.py --list` and
+# `zoo_like.py --list`).
 # Exit status: 0 when everything passed, 77 (skipped) when /usr/bin/python3 lacks
 # torch/torchvision/onnx/numpy, 1 otherwise.  Disk: about 2.9 GB in WORK_DIR.
 set -euo pipefail
@@ -55,13 +58,27 @@ hash=$(sha256sum "$export_py" | cut -d' ' -f1)
 mapfile -t full < <("$PY" "$export_py" --list --full | awk '{print $1}')
 mapfile -t small < <("$PY" "$export_py" --list --small | awk '{print $1}')
 [ ${#full[@]} -gt 0 ] || die "export.py --list --full listed no case"
+# Caffe2-style model-zoo lookalikes: committed (opsets 9, 8, 7) and generated here
+# (opsets 6 and 3, which ONNX Runtime cannot run).
+zoo_py=$fixtures_dir/zoo_like.py
+zoo_committed=()
+zoo_old=()
+if [ -f "$zoo_py" ]; then
+    mapfile -t zoo_committed < <("$PY" "$zoo_py" --list --committed | awk '{print $1}')
+    mapfile -t zoo_old < <("$PY" "$zoo_py" --list --opsets 6,3 | awk '{print $1}')
+fi
 if [ ${#only[@]} -gt 0 ]; then
     for n in "${only[@]}"; do
-        printf '%s\n' "${full[@]}" "${small[@]}" | grep -qxF -- "$n" || die "unknown case '$n'"
+        printf '%s\n' "${full[@]}" "${small[@]}" "${zoo_committed[@]+"${zoo_committed[@]}"}" \
+            "${zoo_old[@]+"${zoo_old[@]}"}" | grep -qxF -- "$n" || die "unknown case '$n'"
     done
     keep() { local n; for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
     f=(); for n in "${full[@]}"; do keep "$n" && f+=("$n"); done; full=("${f[@]+"${f[@]}"}")
     s=(); for n in "${small[@]}"; do keep "$n" && s+=("$n"); done; small=("${s[@]+"${s[@]}"}")
+    z=(); for n in "${zoo_committed[@]+"${zoo_committed[@]}"}"; do keep "$n" && z+=("$n"); done
+    zoo_committed=("${z[@]+"${z[@]}"}")
+    z=(); for n in "${zoo_old[@]+"${zoo_old[@]}"}"; do keep "$n" && z+=("$n"); done
+    zoo_old=("${z[@]+"${z[@]}"}")
 fi
 
 # ---- export what is missing or stale ------------------------------------------
@@ -97,13 +114,53 @@ else
     echo "models_test: all ${#full[@]} full-size case(s) up to date in $work"
 fi
 
+# ---- the old-opset zoo cases (expected outputs from the committed opset-7 ones) --
+if [ ${#zoo_old[@]} -gt 0 ]; then
+    zhash=$(cat "$zoo_py" "$fixtures_dir"/zoo_*_opset7/model.onnx \
+                "$fixtures_dir"/zoo_*_opset7/test_data_set_0/*.pb 2>/dev/null | sha256sum | cut -d' ' -f1)
+    ztodo=()
+    for n in "${zoo_old[@]}"; do
+        if [ -f "$work/$n/model.onnx" ] && [ -f "$work/$n/test_data_set_0/output_0.pb" ] &&
+           [ "$(cat "$work/.stamps/$n" 2>/dev/null || true)" = "$zhash" ]; then
+            continue
+        fi
+        rm -f "$work/.stamps/$n"
+        ztodo+=("$n")
+    done
+    if [ ${#ztodo[@]} -gt 0 ]; then
+        echo "models_test: generating ${#ztodo[@]} old-opset zoo case(s) into $work (log: $work/zoo.log)"
+        set +e
+        "$PY" "$zoo_py" --out "$work" --only "${ztodo[@]}" --expected-from "$fixtures_dir" \
+            >"$work/zoo.log" 2>&1
+        zrc=$?
+        set -e
+        zfailed=()
+        for n in "${ztodo[@]}"; do
+            if [ $zrc -ne 0 ] || [ ! -f "$work/$n/model.onnx" ] ||
+               [ ! -f "$work/$n/test_data_set_0/output_0.pb" ]; then
+                zfailed+=("$n")
+            else
+                echo "$zhash" >"$work/.stamps/$n"
+            fi
+        done
+        if [ ${#zfailed[@]} -gt 0 ]; then
+            echo "models_test: zoo_like.py failed (exit $zrc); zoo.log tail:"
+            tail -n 20 "$work/zoo.log" | sed 's/^/  /'
+            export_failed+=("${zfailed[@]}")
+        fi
+    fi
+fi
+
 dirs=()
 for n in "${full[@]+"${full[@]}"}"; do
     [ -f "$work/.stamps/$n" ] && dirs+=("$work/$n")
 done
-for n in "${small[@]+"${small[@]}"}"; do
+for n in "${small[@]+"${small[@]}"}" "${zoo_committed[@]+"${zoo_committed[@]}"}"; do
     if [ -f "$fixtures_dir/$n/model.onnx" ]; then dirs+=("$fixtures_dir/$n")
     else echo "models_test: note: committed case $n is missing from $fixtures_dir"; fi
+done
+for n in "${zoo_old[@]+"${zoo_old[@]}"}"; do
+    [ -f "$work/.stamps/$n" ] && dirs+=("$work/$n")
 done
 [ ${#dirs[@]} -gt 0 ] || die "no case to run"
 
@@ -194,7 +251,8 @@ for d in "${dirs[@]}"; do
 done
 
 for n in "${export_failed[@]+"${export_failed[@]}"}"; do
-    echo "FAIL export $n (see $work/export.log)"
+    case $n in zoo_*) log=zoo.log ;; *) log=export.log ;; esac
+    echo "FAIL export $n (see $work/$log)"
     run_fail=$((run_fail + 1))
 done
 [ $run_fail -eq 0 ] || failures=$((failures + 1))

@@ -67,6 +67,12 @@ oc_tensor oh_tensor(onnxc_dtype dtype, int rank, const int64_t *dims, void *data
 onnxc_status *oh_run(oh_node *h, int n_in, const oc_tensor *const *in, int n_out, oc_tensor *out,
                      const bool *want_out)
 {
+    return oh_run_known(h, n_in, in, 0u, n_out, out, want_out);
+}
+
+onnxc_status *oh_run_known(oh_node *h, int n_in, const oc_tensor *const *in, unsigned known,
+                           int n_out, oc_tensor *out, const bool *want_out)
+{
     oc_node *n = &h->node;
     n->n_inputs = n_in;
     n->n_outputs = n_out;
@@ -82,13 +88,14 @@ onnxc_status *oh_run(oh_node *h, int n_in, const oc_tensor *const *in, int n_out
 
     oc_tensor *outp[16] = {0};
     for (int i = 0; i < n_out; i++) outp[i] = (!want_out || want_out[i]) ? &out[i] : NULL;
-    /* Shape inference sees types only, as a session on non-constant inputs would. */
+    /* Shape inference sees types only, as a session on non-constant inputs
+     * would; the inputs flagged in known keep their data, as constants do. */
     oc_tensor shapes[16];
     const oc_tensor *inp[16] = {0};
     for (int i = 0; i < n_in; i++) {
         if (!in[i]) continue;
         shapes[i] = *in[i];
-        shapes[i].data = NULL;
+        if (!(i < 32 && (known >> i & 1u))) shapes[i].data = NULL;
         inp[i] = &shapes[i];
     }
     oc_infer_ctx ic = {n, params, n_in, inp, n_out, outp, 0};

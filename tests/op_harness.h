@@ -31,6 +31,12 @@ oc_tensor oh_tensor(onnxc_dtype dtype, int rank, const int64_t *dims, void *data
  * want_out[i] false (or want_out NULL for all true) omits that output. */
 onnxc_status *oh_run(oh_node *h, int n_in, const oc_tensor *const *in, int n_out, oc_tensor *out,
                      const bool *want_out);
+/* The same, but the inputs whose bit is set in known (bit i for in[i]) keep
+ * their data visible to shape inference, as constants and values computed
+ * from shapes are in a model: for ops whose output shape depends on an
+ * input's values (Reshape's shape, Slice's starts, ...). */
+onnxc_status *oh_run_known(oh_node *h, int n_in, const oc_tensor *const *in, unsigned known,
+                           int n_out, oc_tensor *out, const bool *want_out);
 void oh_free_outputs(int n_out, oc_tensor *out);
 
 /* Deterministic uniform values in [lo, hi). */

@@ -428,6 +428,27 @@ static onnxc_status *resolve_ops(onnxc_model *m)
     return NULL;
 }
 
+/* Marks the values whose data decides a shape: the shape inputs of ops, and
+ * (walking back in reverse order) every input of a node computing such a
+ * value, except the data of Shape-like ops' inputs, of which only the shape
+ * counts. */
+static void mark_shape_relevant(onnxc_model *m)
+{
+    for (int k = m->n_order - 1; k >= 0; k--) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        unsigned mask = oc_op_shape_inputs(node->op);
+        bool feeds_shape = false;
+        for (int o = 0; o < node->n_outputs; o++)
+            if (node->outputs[o] >= 0 && m->values[node->outputs[o]].shape_relevant) feeds_shape = true;
+        if (node->op->flags & OC_OP_SHAPE_ONLY) feeds_shape = false;
+        for (int i = 0; i < node->n_inputs; i++) {
+            if (node->inputs[i] < 0) continue;
+            if (feeds_shape || (i < 32 && (mask >> i) & 1u))
+                m->values[node->inputs[i]].shape_relevant = true;
+        }
+    }
+}
+
 onnxc_status *oc_graph_build(onnxc_model *m)
 {
     size_t n_values = (size_t)m->n_initializers + (size_t)m->n_graph_inputs;
@@ -455,5 +476,6 @@ onnxc_status *oc_graph_build(onnxc_model *m)
     free(needed);
     free(map.slots);
     if (!st) st = resolve_ops(m);
+    if (!st) mark_shape_relevant(m);
     return st;
 }

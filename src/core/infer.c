@@ -32,6 +32,15 @@ static bool all_inputs(const oc_node *node, const oc_tensor *const *in, bool nee
     return true;
 }
 
+/* The inputs whose values decide the output shapes have known data. */
+static bool shape_inputs_known(const oc_node *node, const oc_tensor *const *in)
+{
+    unsigned mask = oc_op_shape_inputs(node->op);
+    for (int i = 0; i < node->n_inputs && i < 32; i++)
+        if (((mask >> i) & 1u) && in[i] && !in[i]->data) return false;
+    return true;
+}
+
 /* Runs node now, its outputs stored through opts->alloc. */
 static onnxc_status *evaluate(const oc_node *node, const oc_tensor *const *in, oc_tensor *const *out,
                               size_t workspace, const oc_infer_opts *opts)
@@ -63,6 +72,8 @@ static onnxc_status *infer_node(const oc_node *node, const oc_tensor **in, oc_te
         if (opts->partial) return NULL; /* outputs stay unknown */
         return oc_node_error(node, ONNXC_ERR_INTERNAL, "an input has no inferred type");
     }
+    if (opts->partial && !shape_inputs_known(node, in))
+        return NULL; /* a session knows them once inputs are bound */
     oc_infer_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, 0};
     OC_TRY(node->op->infer(&ctx));
     for (int o = 0; o < node->n_outputs; o++) {

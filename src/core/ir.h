@@ -126,6 +126,7 @@ typedef struct oc_value {
     int input_index;           /* position among bindable inputs, else -1 */
     const oc_type_decl *decl;  /* declared type, or NULL */
     const oc_tensor *constant; /* initializer data or a value folded at load, else NULL */
+    bool shape_relevant;       /* its data decides some needed value's shape */
     bool shape_known;          /* type and shape inferred at load */
     oc_tensor info;            /* that type and shape (data NULL unless constant) */
 } oc_value;
@@ -163,7 +164,7 @@ struct onnxc_model {
 };
 
 /* The newest opset of the default domain onnxc knows. */
-#define OC_MAX_OPSET 26
+#define OC_MAX_OPSET 28
 
 /* Registers data (from malloc) to be freed with the model; frees it and
  * fails when out of memory. */

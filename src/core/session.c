@@ -8,7 +8,8 @@
 
 typedef struct binding {
     bool bound;
-    oc_tensor t; /* the caller's dtype, shape and buffer */
+    oc_tensor t;    /* the caller's dtype, shape and buffer */
+    void *snapshot; /* for inputs whose data decides shapes: the data planned with */
 } binding;
 
 struct onnxc_session {
@@ -72,6 +73,7 @@ static void free_computed(onnxc_session *s)
 void onnxc_session_free(onnxc_session *s)
 {
     if (!s) return;
+    for (int i = 0; s->bindings && i < s->model->n_values; i++) free(s->bindings[i].snapshot);
     free_computed(s);
     free(s->computed);
     free(s->skip);
@@ -254,7 +256,7 @@ static void initial_values(onnxc_session *s)
         bool recomputed = v->producer >= 0 && s->unfold[v->producer];
         if (s->bindings[i].bound) {
             s->vals[i] = s->bindings[i].t;
-            if (!v->overridable) s->vals[i].data = NULL;
+            if (!v->overridable && !v->shape_relevant) s->vals[i].data = NULL;
         } else if (v->constant && !recomputed) {
             s->vals[i] = *v->constant;
         } else {
@@ -263,10 +265,37 @@ static void initial_values(onnxc_session *s)
     }
 }
 
+/* Copies the data of bound inputs that decide shapes: a run whose data
+ * differs from what the plan was made with plans again. */
+static onnxc_status *take_snapshots(onnxc_session *s)
+{
+    for (int i = 0; i < s->model->n_values; i++) {
+        binding *b = &s->bindings[i];
+        free(b->snapshot);
+        b->snapshot = NULL;
+        if (!b->bound || !s->model->values[i].shape_relevant) continue;
+        b->snapshot = malloc(b->t.nbytes ? b->t.nbytes : 1);
+        if (!b->snapshot) return oc_no_memory();
+        if (b->t.nbytes) memcpy(b->snapshot, b->t.data, b->t.nbytes);
+    }
+    return NULL;
+}
+
+static bool snapshots_match(const onnxc_session *s)
+{
+    for (int i = 0; i < s->model->n_values; i++) {
+        const binding *b = &s->bindings[i];
+        if (b->snapshot && b->t.nbytes && memcmp(b->snapshot, b->t.data, b->t.nbytes) != 0)
+            return false;
+    }
+    return true;
+}
+
 static onnxc_status *plan(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
     OC_TRY(check_symbolic_dims(s));
+    OC_TRY(take_snapshots(s));
     free_computed(s);
     mark_unfolded(s);
     initial_values(s);
@@ -335,6 +364,7 @@ onnxc_status *onnxc_session_run(onnxc_session *s)
         if (!s->bindings[m->inputs[i]].bound)
             return oc_error(ONNXC_ERR_STATE, "input '%s' is not bound",
                             m->values[m->inputs[i]].name);
+    if (s->planned && !snapshots_match(s)) s->planned = false;
     if (!s->planned) OC_TRY(plan(s));
     attach_data(s);
     OC_TRY(run_nodes(s));

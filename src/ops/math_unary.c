@@ -1,138 +1,28 @@
-/* stub: to be written */
-#include "ops.h"
+/* Unary math: Sqrt, Exp, Neg, Abs, Reciprocal, Erf, Floor, Ceil. No
+ * attributes beyond opsets 1-5's consumed_inputs (an optimization hint). */
+#include "elementwise.h"
 
-onnxc_status *oc_sqrt_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "sqrt is not implemented yet");
-}
-onnxc_status *oc_sqrt_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_sqrt_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
+static const oc_ew_types float_only = {1, {{0, 0}}};
+/* Neg and Abs gained integers at opset 6 (Abs the unsigned ones too). */
+static const oc_ew_types integers_from_6 = {1, {{6, OC_EW_INTS}}};
+static const oc_ew_types erf_types = {9, {{0, 0}}};
 
-onnxc_status *oc_exp_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "exp is not implemented yet");
-}
-onnxc_status *oc_exp_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_exp_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
+#define MATH_UNARY_OP(name, types, had_consumed_inputs)                                 \
+    onnxc_status *oc_##name##_prepare(const oc_node *n, oc_arena *arena, void **params) \
+    {                                                                                   \
+        return oc_ew_check_node(n, &types, NULL, 0, had_consumed_inputs);               \
+    }                                                                                   \
+    onnxc_status *oc_##name##_infer(oc_infer_ctx *ctx)                                  \
+    {                                                                                   \
+        return oc_ew_unary_infer(ctx, &types, oc_##name##_kernel);                      \
+    }                                                                                   \
+    onnxc_status *oc_##name##_run(oc_run_ctx *ctx) { return oc_ew_unary_run(ctx, oc_##name##_kernel); }
 
-onnxc_status *oc_neg_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "neg is not implemented yet");
-}
-onnxc_status *oc_neg_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_neg_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-
-onnxc_status *oc_abs_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "abs is not implemented yet");
-}
-onnxc_status *oc_abs_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_abs_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-
-onnxc_status *oc_reciprocal_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "reciprocal is not implemented yet");
-}
-onnxc_status *oc_reciprocal_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_reciprocal_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-
-onnxc_status *oc_erf_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "erf is not implemented yet");
-}
-onnxc_status *oc_erf_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_erf_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-
-onnxc_status *oc_floor_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "floor is not implemented yet");
-}
-onnxc_status *oc_floor_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_floor_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-
-onnxc_status *oc_ceil_prepare(const oc_node *n, oc_arena *a, void **p)
-{
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "ceil is not implemented yet");
-}
-onnxc_status *oc_ceil_infer(oc_infer_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
-onnxc_status *oc_ceil_run(oc_run_ctx *c)
-{
-    (void)c;
-    return NULL;
-}
+MATH_UNARY_OP(sqrt, float_only, true)
+MATH_UNARY_OP(exp, float_only, true)
+MATH_UNARY_OP(reciprocal, float_only, true)
+MATH_UNARY_OP(floor, float_only, true)
+MATH_UNARY_OP(ceil, float_only, true)
+MATH_UNARY_OP(neg, integers_from_6, true)
+MATH_UNARY_OP(abs, integers_from_6, true)
+MATH_UNARY_OP(erf, erf_types, false)

@@ -1,19 +1,146 @@
-/* stub: to be written */
+/* MatMul (ai.onnx opsets 1-26): numpy matmul semantics, float32.
+ *
+ * A 1-D A is a row [1, K] and a 1-D B a column [K, 1], and the dim they add
+ * is removed from the output. Dims before the last two are batch dims, which
+ * broadcast as in numpy; each output batch is one oc_sgemm call on the A and
+ * B matrices it maps to. When B has a single matrix and A needs no
+ * broadcasting, A's batches are stacked rows of one [batch * M, K] matrix:
+ * a single call then does the whole product. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "kernels/gemm.h"
 #include "ops.h"
 
-onnxc_status *oc_matmul_prepare(const oc_node *n, oc_arena *a, void **p)
+onnxc_status *oc_matmul_prepare(const oc_node *n, oc_arena *arena, void **params)
 {
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "matmul is not implemented yet");
+    (void)arena;
+    *params = NULL;
+    return oc_check_attr_names(n, NULL, 0);
 }
-onnxc_status *oc_matmul_infer(oc_infer_ctx *c)
+
+typedef struct matmul_dims {
+    int64_t m, n, k;
+    int batch_rank;
+    int64_t batch[OC_MAX_RANK];    /* the output's batch extents */
+    int64_t a_step[OC_MAX_RANK];   /* matrices to skip per batch index; 0 = broadcast */
+    int64_t b_step[OC_MAX_RANK];
+    int64_t batches;               /* output matrices */
+    bool stacked;                  /* one call of batches * m rows does it all */
+} matmul_dims;
+
+static onnxc_status *shape_mismatch(const oc_node *n, const oc_tensor *a, const oc_tensor *b,
+                                    const char *why)
 {
-    (void)c;
+    char sa[OC_SHAPE_STR_MAX], sb[OC_SHAPE_STR_MAX];
+    return oc_node_error(n, ONNXC_ERR_MODEL, "inputs A %s and B %s: %s",
+                         oc_shape_str(a->dims, a->rank, sa, sizeof sa),
+                         oc_shape_str(b->dims, b->rank, sb, sizeof sb), why);
+}
+
+/* Per batch dim of t (right-aligned against batch_rank output batch dims):
+ * its extent (1 where t has none) and the matrices one step skips. Returns
+ * t's matrix count. */
+static int64_t batch_layout(const oc_tensor *t, int batch_rank, int64_t *extent, int64_t *step)
+{
+    int own = t->rank > 2 ? t->rank - 2 : 0;
+    int64_t matrices = 1;
+    for (int i = batch_rank - 1; i >= 0; i--) {
+        int j = i - (batch_rank - own);
+        extent[i] = j >= 0 ? t->dims[j] : 1;
+        step[i] = extent[i] == 1 ? 0 : matrices;
+        matrices *= extent[i];
+    }
+    return matrices;
+}
+
+static onnxc_status *matmul_dims_of(const oc_node *n, const oc_tensor *a, const oc_tensor *b,
+                                    matmul_dims *d)
+{
+    if (!a || !b) return oc_node_error(n, ONNXC_ERR_MODEL, "inputs A and B are required");
+    if (a->dtype != b->dtype)
+        return oc_node_error(n, ONNXC_ERR_MODEL, "inputs A (%s) and B (%s) differ in element type",
+                             onnxc_dtype_name(a->dtype), onnxc_dtype_name(b->dtype));
+    OC_TRY(oc_check_dtype(n, "input A", a, ONNXC_DTYPE_FLOAT, 0));
+    if (a->rank < 1 || b->rank < 1)
+        return shape_mismatch(n, a, b, "MatMul needs inputs of rank >= 1");
+    d->m = a->rank >= 2 ? a->dims[a->rank - 2] : 1;
+    d->k = a->dims[a->rank - 1];
+    int64_t b_rows = b->rank >= 2 ? b->dims[b->rank - 2] : b->dims[0];
+    d->n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+    if (b_rows != d->k) return shape_mismatch(n, a, b, "the inner dimensions differ");
+
+    int a_batch = a->rank > 2 ? a->rank - 2 : 0, b_batch = b->rank > 2 ? b->rank - 2 : 0;
+    d->batch_rank = a_batch > b_batch ? a_batch : b_batch;
+    int64_t a_extent[OC_MAX_RANK], b_extent[OC_MAX_RANK];
+    int64_t a_matrices = batch_layout(a, d->batch_rank, a_extent, d->a_step);
+    int64_t b_matrices = batch_layout(b, d->batch_rank, b_extent, d->b_step);
+    d->batches = 1;
+    for (int i = 0; i < d->batch_rank; i++) {
+        if (a_extent[i] != b_extent[i] && a_extent[i] != 1 && b_extent[i] != 1)
+            return shape_mismatch(n, a, b, "the batch dimensions do not broadcast");
+        d->batch[i] = a_extent[i] == 1 ? b_extent[i] : a_extent[i];
+        d->batches *= d->batch[i];
+    }
+    d->stacked = b_matrices == 1 && a_matrices == d->batches;
     return NULL;
 }
-onnxc_status *oc_matmul_run(oc_run_ctx *c)
+
+/* Rows of A per oc_sgemm call. */
+static int64_t rows_per_call(const matmul_dims *d) { return d->stacked ? d->batches * d->m : d->m; }
+
+onnxc_status *oc_matmul_infer(oc_infer_ctx *ctx)
 {
-    (void)c;
+    const oc_tensor *a = ctx->in[0], *b = ctx->in[1];
+    matmul_dims d;
+    OC_TRY(matmul_dims_of(ctx->node, a, b, &d));
+    oc_tensor *y = ctx->out[0];
+    if (!y) return NULL;
+    y->dtype = a->dtype;
+    y->rank = d.batch_rank;
+    memcpy(y->dims, d.batch, (size_t)d.batch_rank * sizeof *d.batch);
+    if (a->rank >= 2) y->dims[y->rank++] = d.m;
+    if (b->rank >= 2) y->dims[y->rank++] = d.n;
+    ctx->workspace = oc_sgemm_workspace((size_t)rows_per_call(&d), (size_t)d.n, (size_t)d.k);
+    if (ctx->workspace == SIZE_MAX)
+        return oc_node_error(ctx->node, ONNXC_ERR_LIMIT, "the scratch size overflows");
+    return NULL;
+}
+
+/* The A and B matrices output batch `index` reads. */
+static void batch_sources(const matmul_dims *d, int64_t index, int64_t *a_matrix,
+                          int64_t *b_matrix)
+{
+    *a_matrix = *b_matrix = 0;
+    for (int i = d->batch_rank - 1; i >= 0; i--) {
+        int64_t digit = index % d->batch[i];
+        index /= d->batch[i];
+        *a_matrix += digit * d->a_step[i];
+        *b_matrix += digit * d->b_step[i];
+    }
+}
+
+onnxc_status *oc_matmul_run(oc_run_ctx *ctx)
+{
+    const oc_tensor *a = ctx->in[0], *b = ctx->in[1];
+    oc_tensor *y = ctx->out[0];
+    if (!y) return NULL;
+    matmul_dims d;
+    OC_TRY(matmul_dims_of(ctx->node, a, b, &d));
+    if (y->count == 0) return NULL;
+    if (d.k == 0) { /* empty sums */
+        memset(y->data, 0, y->nbytes);
+        return NULL;
+    }
+    const float *av = a->data, *bv = b->data;
+    float *yv = y->data;
+    size_t m = (size_t)rows_per_call(&d), n = (size_t)d.n, k = (size_t)d.k;
+    int64_t calls = d.stacked ? 1 : d.batches;
+    for (int64_t i = 0; i < calls; i++) {
+        int64_t a_matrix = 0, b_matrix = 0;
+        if (!d.stacked) batch_sources(&d, i, &a_matrix, &b_matrix);
+        oc_sgemm(false, false, m, n, k, 1.0f, av + a_matrix * d.m * d.k, k,
+                 bv + b_matrix * d.k * d.n, n, 0.0f, yv + i * d.m * d.n, n, ctx->workspace);
+    }
     return NULL;
 }

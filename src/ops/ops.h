@@ -53,6 +53,9 @@ typedef struct oc_op {
 const oc_op *oc_op_find(const char *domain, const char *type, int64_t opset);
 /* True when some opset of (domain, type) is served. */
 bool oc_op_known(const char *domain, const char *type);
+/* A bit mask of the op's inputs whose values (not only shapes) decide its
+ * output shapes, e.g. Reshape's shape: bit i for input i. */
+unsigned oc_op_shape_inputs(const oc_op *op);
 /* The whole table, for documentation and `onnxc info`. */
 const oc_op *oc_op_table(size_t *count);
 

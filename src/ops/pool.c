@@ -1,5 +1,5 @@
 /* MaxPool, AveragePool and GlobalAveragePool (ai.onnx opsets 1-26) over 1 to
- * 3 spatial dimensions.
+ * 3 spatial dimensions, and GlobalMaxPool over any number.
  *
  * Attribute history: MaxPool gained storage_order and the Indices output at
  * opset 8, ceil_mode and dilations at 10, int8/uint8 inputs at 12;
@@ -293,20 +293,58 @@ onnxc_status *oc_globalaveragepool_run(oc_run_ctx *ctx)
     return NULL;
 }
 
-/* stubs: to be written */
-onnxc_status *oc_globalmaxpool_prepare(const oc_node *n, oc_arena *a, void **p)
+/* ---- GlobalMaxPool ---- */
+
+/* The maximum of each (batch, channel) plane over all its spatial dims,
+ * however many: the planes are flattened to one spatial dim and pooled with
+ * a single window spanning it. */
+
+onnxc_status *oc_globalmaxpool_prepare(const oc_node *n, oc_arena *arena, void **params)
 {
-    (void)a;
-    (void)p;
-    return oc_node_error(n, ONNXC_ERR_UNSUPPORTED, "globalmaxpool is not implemented yet");
+    (void)arena;
+    *params = NULL;
+    return oc_check_attr_names(n, NULL, 0);
 }
-onnxc_status *oc_globalmaxpool_infer(oc_infer_ctx *c)
+
+static onnxc_status *global_max_geometry(const oc_node *n, const oc_tensor *x, oc_pool_geom *g)
 {
-    (void)c;
+    if (!x) return oc_node_error(n, ONNXC_ERR_MODEL, "input X is required");
+    OC_TRY(oc_check_dtype(n, "input X", x, ONNXC_DTYPE_FLOAT, 0));
+    if (x->rank < 3)
+        return oc_node_error(
+            n, ONNXC_ERR_MODEL,
+            "input X has rank %d; it needs (batch, channels, spatial...), rank >= 3", x->rank);
+    int64_t plane_size = 1;
+    for (int i = 2; i < x->rank; i++) {
+        if (x->dims[i] < 1)
+            return oc_node_error(n, ONNXC_ERR_MODEL,
+                                 "spatial dimension %d of X is empty; its maximum is undefined",
+                                 i - 2);
+        plane_size *= x->dims[i];
+    }
+    g->planes = x->dims[0] * x->dims[1];
+    g->dim[0] = g->dim[1] = oc_window_unit();
+    g->dim[2] = (oc_window_dim){plane_size, 1, plane_size, 1, 1, 0, 0};
     return NULL;
 }
-onnxc_status *oc_globalmaxpool_run(oc_run_ctx *c)
+
+onnxc_status *oc_globalmaxpool_infer(oc_infer_ctx *ctx)
 {
-    (void)c;
+    const oc_tensor *x = ctx->in[0];
+    oc_pool_geom g;
+    OC_TRY(global_max_geometry(ctx->node, x, &g));
+    oc_tensor *y = ctx->out[0];
+    if (!y) return NULL;
+    oc_tensor_copy_type(y, x);
+    for (int i = 2; i < x->rank; i++) y->dims[i] = 1;
+    return NULL;
+}
+
+onnxc_status *oc_globalmaxpool_run(oc_run_ctx *ctx)
+{
+    oc_pool_geom g;
+    OC_TRY(global_max_geometry(ctx->node, ctx->in[0], &g));
+    if (!ctx->out[0]) return NULL;
+    oc_maxpool_f32(&g, ctx->in[0]->data, ctx->out[0]->data, NULL, false, 0, g.planes);
     return NULL;
 }

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Runs `onnxc test` over every folder of the ONNX backend node tests. Passes
+# Runs `onnxc test` over every case folder under the given folders of the
+# ONNX backend tests (node/, pytorch-converted/, ...). Passes
 # when no case fails, crashes or hangs; cases onnxc cannot run are SKIPs that
 # must name what is unsupported. Prints the counts and the skip reasons.
 set -euo pipefail
-onnxc=$1 node_dir=$2
-[ -d "$node_dir" ] || { echo "skipped: $node_dir is absent"; exit 77; }
+onnxc=$1
+shift
+cases=()
+for dir in "$@"; do
+  [ -d "$dir" ] || { echo "skipped: $dir is absent"; exit 77; }
+  cases+=("$dir"/*/)
+done
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 set +e
-"$onnxc" test --timeout 60 "$node_dir"/*/ >"$out"
+"$onnxc" test --timeout 60 "${cases[@]}" >"$out"
 rc=$?
 set -e
 grep '^FAIL' "$out" || true

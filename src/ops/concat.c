@@ -17,9 +17,6 @@ onnxc_status *oc_concat_prepare(const oc_node *n, oc_arena *arena, void **params
     if (n->opset >= 4 && !oc_attr_find(n, "axis"))
         return oc_node_error(n, ONNXC_ERR_MODEL, "attribute 'axis' is required");
     OC_TRY(oc_attr_int(n, "axis", 1, &p->axis));
-    if (p->axis < 0 && n->opset < 11)
-        return oc_node_error(n, ONNXC_ERR_MODEL,
-                             "negative axis %" PRId64 " needs opset 11 or later", p->axis);
     *params = p;
     return NULL;
 }

@@ -253,7 +253,7 @@ static onnxc_status *make_slice_plan(const oc_node *n, const slice_params *p, in
     } else {
         OC_TRY(slice_lists_from_inputs(n, n_inputs, in, x->rank, &l));
     }
-    OC_TRY(oc_normalize_axes(n, l.axes, l.count, x->rank, true));
+    OC_TRY(oc_normalize_axes(n, l.axes, l.count, x->rank));
     for (int d = 0; d < x->rank; d++) {
         plan->start[d] = 0;
         plan->step[d] = 1;
@@ -332,9 +332,6 @@ onnxc_status *oc_split_prepare(const oc_node *n, oc_arena *arena, void **params)
     else
         OC_TRY(oc_check_attr_names(n, names_v18, n->opset >= 18 ? 2 : 1));
     OC_TRY(oc_attr_int(n, "axis", 0, &p->axis));
-    if (p->axis < 0 && n->opset < 11)
-        return oc_node_error(n, ONNXC_ERR_MODEL,
-                             "negative axis %" PRId64 " needs opset 11 or later", p->axis);
     OC_TRY(oc_attr_ints(n, "split", &p->split, &p->n_split));
     if (p->split && p->n_split != (size_t)n->n_outputs)
         return oc_node_error(n, ONNXC_ERR_MODEL, "attribute 'split' has %zu sizes for %d outputs",

@@ -49,16 +49,16 @@ static inline void oc_int_list_copy(const oc_tensor *t, int64_t *out)
 }
 
 /* Normalizes axes[0..count) against rank in place (negative ones count from
- * the end, when allowed) and rejects repeats. */
+ * the end) and rejects repeats. Negative axes are accepted before opset 11
+ * too, where the spec did not define them: old exporters wrote them (the
+ * PyTorch-converted GLU test uses Split axis -1 at opset 6), and their
+ * meaning is unambiguous. */
 static inline onnxc_status *oc_normalize_axes(const oc_node *n, int64_t *axes, size_t count,
-                                              int rank, bool allow_negative)
+                                              int rank)
 {
     bool seen[OC_MAX_RANK] = {false};
     for (size_t i = 0; i < count; i++) {
         int64_t a = axes[i];
-        if (a < 0 && !allow_negative)
-            return oc_node_error(n, ONNXC_ERR_MODEL,
-                                 "negative axis %" PRId64 " needs opset 11 or later", a);
         if (a < -(int64_t)rank || a >= rank)
             return oc_node_error(n, ONNXC_ERR_MODEL, "axis %" PRId64 " is out of range for rank %d",
                                  a, rank);

@@ -90,7 +90,7 @@ static onnxc_status *read_pads(const oc_node *n, const pad_params *p, int n_inpu
                                  axes_in->count, x->rank);
         n_axes = axes_in->count;
         oc_int_list_copy(axes_in, axes);
-        OC_TRY(oc_normalize_axes(n, axes, n_axes, x->rank, true));
+        OC_TRY(oc_normalize_axes(n, axes, n_axes, x->rank));
     }
     size_t n_pads = pads ? pads->count : p->n_pads;
     if (n_pads != 2 * n_axes)

@@ -18,9 +18,6 @@ onnxc_status *oc_flatten_prepare(const oc_node *n, oc_arena *arena, void **param
     flatten_params *p = oc_arena_alloc(arena, sizeof *p);
     if (!p) return oc_no_memory();
     OC_TRY(oc_attr_int(n, "axis", 1, &p->axis));
-    if (p->axis < 0 && n->opset < 11)
-        return oc_node_error(n, ONNXC_ERR_MODEL,
-                             "negative axis %" PRId64 " needs opset 11 or later", p->axis);
     *params = p;
     return NULL;
 }
@@ -297,7 +294,7 @@ onnxc_status *oc_unsqueeze_infer(oc_infer_ctx *ctx)
                              "%zu axes make rank %d grow past %d, onnxc's largest rank", count,
                              x->rank, OC_MAX_RANK);
     int rank = x->rank + (int)count;
-    OC_TRY(oc_normalize_axes(n, axes, count, rank, n->opset >= 11));
+    OC_TRY(oc_normalize_axes(n, axes, count, rank));
     bool inserted[OC_MAX_RANK] = {false};
     for (size_t i = 0; i < count; i++) inserted[axes[i]] = true;
     int64_t dims[OC_MAX_RANK];
@@ -325,7 +322,7 @@ onnxc_status *oc_squeeze_infer(oc_infer_ctx *ctx)
     OC_TRY(read_axes(n, ctx->params, ctx->n_inputs, ctx->in, axes, (size_t)x->rank, &count, &given));
     if (count > (size_t)x->rank)
         return oc_node_error(n, ONNXC_ERR_MODEL, "%zu axes for rank %d", count, x->rank);
-    OC_TRY(oc_normalize_axes(n, axes, count, x->rank, n->opset >= 11));
+    OC_TRY(oc_normalize_axes(n, axes, count, x->rank));
     bool removed[OC_MAX_RANK] = {false};
     for (size_t i = 0; i < count; i++) {
         if (x->dims[axes[i]] != 1)

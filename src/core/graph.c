@@ -9,48 +9,6 @@
 #include "graph.h"
 #include "ops/ops.h"
 
-/* ---- name -> value id (open addressing; ids index m->values) ------------- */
-
-typedef struct name_map {
-    size_t cap; /* power of two */
-    int *slots; /* value id, or -1 */
-} name_map;
-
-static uint64_t hash_name(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static onnxc_status *map_init(name_map *map, size_t n)
-{
-    size_t cap = 16;
-    while (cap < n * 2) {
-        if (cap > SIZE_MAX / 4) return oc_error(ONNXC_ERR_LIMIT, "too many names in the graph");
-        cap *= 2;
-    }
-    map->slots = malloc(cap * sizeof *map->slots);
-    if (!map->slots) return oc_no_memory();
-    memset(map->slots, 0xff, cap * sizeof *map->slots);
-    map->cap = cap;
-    return NULL;
-}
-
-/* The slot of name: holding its id, or -1 where it would go. */
-static int *map_slot(const name_map *map, const oc_value *values, const char *name)
-{
-    size_t i = (size_t)hash_name(name) & (map->cap - 1);
-    while (map->slots[i] >= 0 && strcmp(values[map->slots[i]].name, name) != 0)
-        i = (i + 1) & (map->cap - 1);
-    return &map->slots[i];
-}
-
-static int map_find(const name_map *map, const oc_value *values, const char *name)
-{
-    return *map_slot(map, values, name);
-}
-
 /* ---- building values ----------------------------------------------------- */
 
 static int new_value(onnxc_model *m, const char *name, oc_value_kind kind)
@@ -74,12 +32,12 @@ static const char *kind_name(const oc_value *v)
     return "a value";
 }
 
-static onnxc_status *add_sources(onnxc_model *m, name_map *map)
+static onnxc_status *add_sources(onnxc_model *m, oc_name_map *map)
 {
     for (int i = 0; i < m->n_initializers; i++) {
         const oc_initializer *init = &m->initializers[i];
         if (!init->name[0]) return oc_error(ONNXC_ERR_MODEL, "initializer #%d has no name", i);
-        int *slot = map_slot(map, m->values, init->name);
+        int *slot = oc_name_map_slot(map, m->values, init->name);
         if (*slot >= 0)
             return oc_error(ONNXC_ERR_MODEL, "initializer '%s' is defined twice", init->name);
         int id = new_value(m, init->name, OC_VALUE_INITIALIZER);
@@ -89,7 +47,7 @@ static onnxc_status *add_sources(onnxc_model *m, name_map *map)
     for (int i = 0; i < m->n_graph_inputs; i++) {
         const oc_value_info *vi = &m->graph_inputs[i];
         if (!vi->name[0]) return oc_error(ONNXC_ERR_MODEL, "graph input #%d has no name", i);
-        int *slot = map_slot(map, m->values, vi->name);
+        int *slot = oc_name_map_slot(map, m->values, vi->name);
         if (*slot >= 0) {
             oc_value *v = &m->values[*slot];
             if (v->kind != OC_VALUE_INITIALIZER || v->overridable)
@@ -106,7 +64,7 @@ static onnxc_status *add_sources(onnxc_model *m, name_map *map)
     return NULL;
 }
 
-static onnxc_status *add_node_outputs(onnxc_model *m, name_map *map)
+static onnxc_status *add_node_outputs(onnxc_model *m, oc_name_map *map)
 {
     for (int n = 0; n < m->n_nodes; n++) {
         oc_node *node = &m->nodes[n];
@@ -114,7 +72,7 @@ static onnxc_status *add_node_outputs(onnxc_model *m, name_map *map)
             const char *name = node->output_names[o];
             node->outputs[o] = -1;
             if (!name[0]) continue;
-            int *slot = map_slot(map, m->values, name);
+            int *slot = oc_name_map_slot(map, m->values, name);
             if (*slot >= 0) {
                 const oc_value *v = &m->values[*slot];
                 if (v->kind == OC_VALUE_NODE)
@@ -133,7 +91,7 @@ static onnxc_status *add_node_outputs(onnxc_model *m, name_map *map)
     return NULL;
 }
 
-static onnxc_status *link_node_inputs(onnxc_model *m, const name_map *map)
+static onnxc_status *link_node_inputs(onnxc_model *m, const oc_name_map *map)
 {
     for (int n = 0; n < m->n_nodes; n++) {
         oc_node *node = &m->nodes[n];
@@ -141,7 +99,7 @@ static onnxc_status *link_node_inputs(onnxc_model *m, const name_map *map)
             const char *name = node->input_names[i];
             node->inputs[i] = -1;
             if (!name[0]) continue;
-            int id = map_find(map, m->values, name);
+            int id = oc_name_map_find(map, m->values, name);
             if (id < 0)
                 return oc_node_error(node, ONNXC_ERR_MODEL,
                                      "input '%s' is not a graph input, an initializer or the "
@@ -153,14 +111,14 @@ static onnxc_status *link_node_inputs(onnxc_model *m, const name_map *map)
     return NULL;
 }
 
-static onnxc_status *link_graph_outputs(onnxc_model *m, const name_map *map)
+static onnxc_status *link_graph_outputs(onnxc_model *m, const oc_name_map *map)
 {
     if (m->n_graph_outputs == 0) return oc_error(ONNXC_ERR_MODEL, "the graph has no outputs");
     m->outputs = oc_arena_array(&m->arena, (size_t)m->n_graph_outputs, sizeof *m->outputs);
     if (!m->outputs) return oc_no_memory();
     for (int i = 0; i < m->n_graph_outputs; i++) {
         const oc_value_info *vi = &m->graph_outputs[i];
-        int id = map_find(map, m->values, vi->name);
+        int id = oc_name_map_find(map, m->values, vi->name);
         if (id < 0)
             return oc_error(ONNXC_ERR_MODEL,
                             "graph output '%s' is not produced by any node, input or initializer",
@@ -175,10 +133,10 @@ static onnxc_status *link_graph_outputs(onnxc_model *m, const name_map *map)
     return NULL;
 }
 
-static void attach_value_infos(onnxc_model *m, const name_map *map)
+static void attach_value_infos(onnxc_model *m, const oc_name_map *map)
 {
     for (int i = 0; i < m->n_value_infos; i++) {
-        int id = map_find(map, m->values, m->value_infos[i].name);
+        int id = oc_name_map_find(map, m->values, m->value_infos[i].name);
         if (id >= 0 && !m->values[id].decl) m->values[id].decl = &m->value_infos[i].type;
     }
 }
@@ -335,16 +293,33 @@ static bool is_default_domain(const char *domain)
     return domain[0] == 0 || strcmp(domain, "ai.onnx") == 0;
 }
 
-static bool find_opset(const onnxc_model *m, const char *domain, int64_t *version)
+/* Opset imports are looked up per node: sorted by domain ("ai.onnx" as ""). */
+static const char *canonical_domain(const char *domain)
 {
-    for (int i = 0; i < m->n_opsets; i++) {
-        const char *d = m->opsets[i].domain;
-        if (is_default_domain(domain) ? is_default_domain(d) : strcmp(d, domain) == 0) {
-            *version = m->opsets[i].version;
-            return true;
-        }
-    }
-    return false;
+    return is_default_domain(domain) ? "" : domain;
+}
+
+static int by_domain(const void *a, const void *b)
+{
+    return strcmp(canonical_domain(((const oc_opset *)a)->domain),
+                  canonical_domain(((const oc_opset *)b)->domain));
+}
+
+static onnxc_status *sorted_opsets(const onnxc_model *m, oc_opset **out)
+{
+    *out = malloc(((size_t)m->n_opsets + 1) * sizeof **out);
+    if (!*out) return oc_no_memory();
+    if (m->n_opsets) memcpy(*out, m->opsets, (size_t)m->n_opsets * sizeof **out);
+    qsort(*out, (size_t)m->n_opsets, sizeof **out, by_domain);
+    return NULL;
+}
+
+static bool find_opset(const oc_opset *sorted, int count, const char *domain, int64_t *version)
+{
+    oc_opset key = {domain, 0};
+    const oc_opset *hit = bsearch(&key, sorted, (size_t)count, sizeof *sorted, by_domain);
+    if (hit) *version = hit->version;
+    return hit != NULL;
 }
 
 static onnxc_status *op_range_error(const oc_node *node)
@@ -381,45 +356,76 @@ static onnxc_status *check_arity(const oc_node *node)
     return NULL;
 }
 
-/* Resolves every needed node's op; unsupported ones are reported together. */
-static onnxc_status *resolve_ops(onnxc_model *m)
+/* "Conv (domain 'ai.onnx', opset 13, node 'conv1')". */
+static void describe_op(const oc_node *node, char *buf, size_t size)
 {
-    char missing[1024] = "";
+    char who[200];
+    if (node->name[0])
+        snprintf(who, sizeof who, "'%s'", node->name);
+    else
+        snprintf(who, sizeof who, "#%d", node->index);
+    snprintf(buf, size, "%s (domain '%s', opset %" PRId64 ", node %s)", node->op_type,
+             node->domain[0] ? node->domain : "ai.onnx", node->opset, who);
+}
+
+static onnxc_status *unsupported_error(const oc_node *const *listed, int n_listed, bool more)
+{
+    char text[1600] = "";
     size_t used = 0;
-    int n_missing = 0;
-    for (int k = 0; k < m->n_order; k++) {
+    for (int i = 0; i < n_listed && used < sizeof text; i++) {
+        char entry[400];
+        describe_op(listed[i], entry, sizeof entry);
+        int w = snprintf(text + used, sizeof text - used, "%s%s", i ? "; " : "", entry);
+        if (w > 0) used += (size_t)w;
+    }
+    return oc_error(ONNXC_ERR_UNSUPPORTED, "unsupported operator%s: %s%s",
+                    n_listed > 1 || more ? "s" : "", text, more ? "; and others" : "");
+}
+
+/* Finds each needed node's opset and op. Unsupported op types are reported
+ * together, each once with its first node (at most a few, so that a model of
+ * many distinct unknown types costs no more than a linear pass). */
+static onnxc_status *find_ops(onnxc_model *m)
+{
+    enum { LISTED = 8 };
+    const oc_node *listed[LISTED];
+    int n_listed = 0;
+    bool more = false;
+    oc_opset *opsets;
+    OC_TRY(sorted_opsets(m, &opsets));
+    onnxc_status *st = NULL;
+    for (int k = 0; k < m->n_order && !st; k++) {
         oc_node *node = &m->nodes[m->order[k]];
-        if (!find_opset(m, node->domain, &node->opset))
-            return oc_node_error(node, ONNXC_ERR_MODEL, "the model imports no opset for domain '%s'",
-                                 node->domain[0] ? node->domain : "ai.onnx");
+        if (!find_opset(opsets, m->n_opsets, canonical_domain(node->domain), &node->opset)) {
+            st = oc_node_error(node, ONNXC_ERR_MODEL, "the model imports no opset for domain '%s'",
+                               node->domain[0] ? node->domain : "ai.onnx");
+            break;
+        }
         node->op = oc_op_find(node->domain, node->op_type, node->opset);
         if (node->op) continue;
-        if (oc_op_known(node->domain, node->op_type)) return op_range_error(node);
-        /* Name each unsupported op type once, with its first node. */
-        char who[200], entry[400];
-        if (node->name[0])
-            snprintf(who, sizeof who, "'%s'", node->name);
-        else
-            snprintf(who, sizeof who, "#%d", node->index);
-        snprintf(entry, sizeof entry, "%s (domain '%s', opset %" PRId64 ", node %s)",
-                 node->op_type, node->domain[0] ? node->domain : "ai.onnx", node->opset, who);
+        if (oc_op_known(node->domain, node->op_type)) {
+            st = op_range_error(node);
+            break;
+        }
         bool seen = false;
-        for (int j = 0; j < k && !seen; j++) {
-            const oc_node *other = &m->nodes[m->order[j]];
-            seen = !other->op && strcmp(other->op_type, node->op_type) == 0 &&
-                   strcmp(other->domain, node->domain) == 0;
-        }
+        for (int j = 0; j < n_listed && !seen; j++)
+            seen = strcmp(listed[j]->op_type, node->op_type) == 0 &&
+                   strcmp(listed[j]->domain, node->domain) == 0;
         if (seen) continue;
-        n_missing++;
-        if (used < sizeof missing) {
-            int w = snprintf(missing + used, sizeof missing - used, "%s%s", n_missing > 1 ? "; " : "",
-                             entry);
-            if (w > 0) used += (size_t)w;
-        }
+        if (n_listed < LISTED)
+            listed[n_listed++] = node;
+        else
+            more = true;
     }
-    if (n_missing)
-        return oc_error(ONNXC_ERR_UNSUPPORTED, "unsupported operator%s: %s", n_missing > 1 ? "s" : "",
-                        missing);
+    free(opsets);
+    if (!st && n_listed) st = unsupported_error(listed, n_listed, more);
+    return st;
+}
+
+/* Resolves and prepares every needed node's op. */
+static onnxc_status *resolve_ops(onnxc_model *m)
+{
+    OC_TRY(find_ops(m));
     for (int k = 0; k < m->n_order; k++) {
         oc_node *node = &m->nodes[m->order[k]];
         OC_TRY(check_arity(node));
@@ -457,15 +463,15 @@ onnxc_status *oc_graph_build(onnxc_model *m)
     m->values = oc_arena_array(&m->arena, n_values + 1, sizeof *m->values);
     if (!m->values) return oc_no_memory();
 
-    name_map map = {0, NULL};
+    oc_name_map *map = &m->names;
     bool *needed = NULL;
-    onnxc_status *st = map_init(&map, n_values + 1);
-    if (!st) st = add_sources(m, &map);
-    if (!st) st = add_node_outputs(m, &map);
-    if (!st) st = link_node_inputs(m, &map);
-    if (!st) st = link_graph_outputs(m, &map);
+    onnxc_status *st = oc_name_map_init(map, n_values + 1);
+    if (!st) st = add_sources(m, map);
+    if (!st) st = add_node_outputs(m, map);
+    if (!st) st = link_node_inputs(m, map);
+    if (!st) st = link_graph_outputs(m, map);
     if (!st) {
-        attach_value_infos(m, &map);
+        attach_value_infos(m, map);
         st = collect_inputs(m);
     }
     if (!st) {
@@ -474,7 +480,6 @@ onnxc_status *oc_graph_build(onnxc_model *m)
     }
     if (!st) st = topo_sort(m, needed);
     free(needed);
-    free(map.slots);
     if (!st) st = resolve_ops(m);
     if (!st) mark_shape_relevant(m);
     return st;

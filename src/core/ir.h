@@ -131,6 +131,21 @@ typedef struct oc_value {
     oc_tensor info;            /* that type and shape (data NULL unless constant) */
 } oc_value;
 
+/* Name -> value id, keyed by a random per-model SipHash key so that crafted
+ * names cannot make lookups quadratic (names.c). */
+typedef struct oc_name_map {
+    size_t cap;    /* power of two */
+    int *slots;    /* value id, or -1 */
+    uint64_t key[2];
+} oc_name_map;
+
+onnxc_status *oc_name_map_init(oc_name_map *map, size_t n);
+/* The slot of name: holding its id, or -1 where it would go. */
+int *oc_name_map_slot(const oc_name_map *map, const struct oc_value *values, const char *name);
+/* The id of name, or -1. */
+int oc_name_map_find(const oc_name_map *map, const struct oc_value *values, const char *name);
+void oc_name_map_free(oc_name_map *map);
+
 struct onnxc_model {
     oc_arena arena;            /* every string, array and parameter block */
     void **buffers;            /* tensor data owned by the model, freed with free() */
@@ -153,6 +168,7 @@ struct onnxc_model {
     /* built by graph.c */
     int n_values;
     oc_value *values;
+    oc_name_map names;         /* every value by name */
     int n_inputs, n_outputs;   /* bindable inputs and graph outputs, as value ids */
     int *inputs, *outputs;
     int n_order;               /* nodes needed by some output, in execution order */

@@ -3,6 +3,7 @@
  * order) do not overlap share bytes. Greedy by size, largest first, each
  * placed at the lowest offset free during its lifetime. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "graph.h"
 
@@ -26,50 +27,132 @@ void oc_lifetimes(const onnxc_model *m, const bool *skip, int *first, int *last)
         if (first[m->outputs[i]] >= 0) last[m->outputs[i]] = m->n_order;
 }
 
-typedef struct planned {
-    int value;
-    size_t size; /* aligned */
-    int first, last;
-    size_t offset;
-} planned;
+/* The arena is planned by replaying the execution order: at each step the
+ * outputs of the node (largest first) take the best-fitting free block, then
+ * the values whose last use was this node give their blocks back. The free
+ * list stays short on real graphs, so a graph of n nodes plans in about
+ * n log n (the earlier all-pairs placement took seconds at 100k nodes). */
 
-static int by_size_desc(const void *a, const void *b)
-{
-    const planned *x = a, *y = b;
-    if (x->size != y->size) return x->size < y->size ? 1 : -1;
-    return x->value - y->value; /* deterministic */
-}
+typedef struct block {
+    size_t offset, size;
+} block;
 
-static int by_offset(const void *a, const void *b)
-{
-    const planned *x = *(const planned *const *)a, *y = *(const planned *const *)b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
+typedef struct free_list {
+    block *items; /* sorted by offset, never adjacent (merged) */
+    size_t count, cap;
+} free_list;
 
-/* The values written by running nodes, with their aligned sizes and lifetimes. */
-static onnxc_status *collect(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
-                             planned *items, size_t *count)
+/* Removes size bytes from the best-fitting free block; false when none fits. */
+static bool take_free(free_list *fl, size_t size, size_t *offset)
 {
-    size_t n = 0;
-    int *first = malloc(((size_t)m->n_values + 1) * 2 * sizeof *first);
-    if (!first) return oc_no_memory();
-    int *last = first + m->n_values + 1;
-    oc_lifetimes(m, skip, first, last);
-    onnxc_status *st = NULL;
-    for (int i = 0; i < m->n_values && !st; i++) {
-        const oc_value *v = &m->values[i];
-        if (v->kind != OC_VALUE_NODE || v->producer < 0 || (skip && skip[v->producer]) ||
-            first[i] < 0)
-            continue;
-        size_t size;
-        if (!oc_align_up(vals[i].nbytes ? vals[i].nbytes : 1, &size))
-            st = oc_error(ONNXC_ERR_LIMIT, "tensor '%s' is too large", v->name);
-        else
-            items[n++] = (planned){i, size, first[i], last[i], 0};
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < fl->count; i++)
+        if (fl->items[i].size >= size && (best == SIZE_MAX || fl->items[i].size < fl->items[best].size))
+            best = i;
+    if (best == SIZE_MAX) return false;
+    *offset = fl->items[best].offset;
+    fl->items[best].offset += size;
+    fl->items[best].size -= size;
+    if (fl->items[best].size == 0) {
+        memmove(&fl->items[best], &fl->items[best + 1], (fl->count - best - 1) * sizeof(block));
+        fl->count--;
     }
-    free(first);
-    *count = n;
-    return st;
+    return true;
+}
+
+/* Returns [offset, offset + size) to the list, merging with its neighbours. */
+static onnxc_status *give_back(free_list *fl, size_t offset, size_t size)
+{
+    size_t i = 0;
+    while (i < fl->count && fl->items[i].offset < offset) i++;
+    bool joins_prev = i > 0 && fl->items[i - 1].offset + fl->items[i - 1].size == offset;
+    bool joins_next = i < fl->count && offset + size == fl->items[i].offset;
+    if (joins_prev && joins_next) {
+        fl->items[i - 1].size += size + fl->items[i].size;
+        memmove(&fl->items[i], &fl->items[i + 1], (fl->count - i - 1) * sizeof(block));
+        fl->count--;
+    } else if (joins_prev) {
+        fl->items[i - 1].size += size;
+    } else if (joins_next) {
+        fl->items[i].offset = offset;
+        fl->items[i].size += size;
+    } else {
+        if (fl->count == fl->cap) {
+            size_t cap = fl->cap ? fl->cap * 2 : 16;
+            block *grown = realloc(fl->items, cap * sizeof *grown);
+            if (!grown) return oc_no_memory();
+            fl->items = grown;
+            fl->cap = cap;
+        }
+        memmove(&fl->items[i + 1], &fl->items[i], (fl->count - i) * sizeof(block));
+        fl->items[i] = (block){offset, size};
+        fl->count++;
+    }
+    return NULL;
+}
+
+/* Values grouped by the step that defines them and the step that frees them. */
+typedef struct steps {
+    int *first, *last;       /* per value */
+    int *born, *born_start;  /* CSR: values defined at each step */
+    int *dies, *dies_start;  /* CSR: values last used at each step */
+    size_t *size;            /* aligned bytes per value */
+} steps;
+
+static void free_steps(steps *st)
+{
+    free(st->first);
+    free(st->born);
+    free(st->born_start);
+    free(st->dies);
+    free(st->dies_start);
+    free(st->size);
+}
+
+/* Builds a CSR of the values v with key[v] in [0, n_steps): bucket k holds
+ * items[start[k] .. start[k + 1]); other keys are left out. */
+static void bucket(const int *key, int n_values, int n_steps, int *start, int *items)
+{
+    memset(start, 0, ((size_t)n_steps + 1) * sizeof *start);
+    for (int v = 0; v < n_values; v++)
+        if (key[v] >= 0 && key[v] < n_steps) start[key[v] + 1]++;
+    for (int k = 0; k < n_steps; k++) start[k + 1] += start[k];
+    /* Fill using start[k] as a cursor; it ends at bucket k's end, so shift back. */
+    for (int v = 0; v < n_values; v++)
+        if (key[v] >= 0 && key[v] < n_steps) items[start[key[v]]++] = v;
+    for (int k = n_steps; k > 0; k--) start[k] = start[k - 1];
+    start[0] = 0;
+}
+
+static onnxc_status *build_steps(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
+                                 steps *st)
+{
+    size_t nv = (size_t)m->n_values + 1, ns = (size_t)m->n_order + 3;
+    st->first = malloc(nv * 2 * sizeof *st->first);
+    st->born = malloc(nv * sizeof *st->born);
+    st->dies = malloc(nv * sizeof *st->dies);
+    st->born_start = malloc(ns * sizeof *st->born_start);
+    st->dies_start = malloc(ns * sizeof *st->dies_start);
+    st->size = calloc(nv, sizeof *st->size);
+    if (!st->first || !st->born || !st->dies || !st->born_start || !st->dies_start || !st->size)
+        return oc_no_memory();
+    st->last = st->first + nv;
+    oc_lifetimes(m, skip, st->first, st->last);
+    /* Only values a running node writes live in the arena. */
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        bool planned = v->kind == OC_VALUE_NODE && v->producer >= 0 &&
+                       !(skip && skip[v->producer]) && st->first[i] >= 0;
+        if (!planned) {
+            st->first[i] = st->last[i] = -1;
+            continue;
+        }
+        if (!oc_align_up(vals[i].nbytes ? vals[i].nbytes : 1, &st->size[i]))
+            return oc_error(ONNXC_ERR_LIMIT, "tensor '%s' is too large", v->name);
+    }
+    bucket(st->first, m->n_values, m->n_order, st->born_start, st->born);
+    bucket(st->last, m->n_values, m->n_order, st->dies_start, st->dies);
+    return NULL;
 }
 
 onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
@@ -77,32 +160,44 @@ onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, const 
 {
     *total = 0;
     for (int i = 0; i < m->n_values; i++) offsets[i] = SIZE_MAX;
-    size_t n = 0;
-    planned *items = malloc(((size_t)m->n_values + 1) * sizeof *items);
-    const planned **live = malloc(((size_t)m->n_values + 1) * sizeof *live);
-    onnxc_status *st = items && live ? collect(m, vals, skip, items, &n) : oc_no_memory();
-    if (!st) qsort(items, n, sizeof *items, by_size_desc);
-    for (size_t k = 0; k < n && !st; k++) {
-        planned *it = &items[k];
-        size_t n_live = 0;
-        for (size_t j = 0; j < k; j++)
-            if (items[j].first <= it->last && it->first <= items[j].last) live[n_live++] = &items[j];
-        qsort(live, n_live, sizeof *live, by_offset);
-        size_t offset = 0;
-        for (size_t j = 0; j < n_live; j++) {
-            if (live[j]->offset >= offset && live[j]->offset - offset >= it->size) break;
-            size_t end = live[j]->offset + live[j]->size;
-            if (end > offset) offset = end;
+    steps st = {0};
+    free_list fl = {NULL, 0, 0};
+    onnxc_status *err = build_steps(m, vals, skip, &st);
+    size_t end = 0; /* the arena's high-water mark */
+    for (int k = 0; k < m->n_order && !err; k++) {
+        /* Outputs of step k, largest first (few per node: insertion sort). */
+        int *born = st.born + st.born_start[k];
+        int n_born = st.born_start[k + 1] - st.born_start[k];
+        for (int a = 1; a < n_born; a++)
+            for (int b = a; b > 0 && st.size[born[b]] > st.size[born[b - 1]]; b--) {
+                int t = born[b];
+                born[b] = born[b - 1];
+                born[b - 1] = t;
+            }
+        for (int a = 0; a < n_born && !err; a++) {
+            int v = born[a];
+            size_t offset;
+            if (!take_free(&fl, st.size[v], &offset)) {
+                /* Grow the arena; a free block at its end is extended, not wasted. */
+                offset = end;
+                if (fl.count && fl.items[fl.count - 1].offset + fl.items[fl.count - 1].size == end) {
+                    offset = fl.items[fl.count - 1].offset;
+                    fl.count--;
+                }
+                if (!oc_add_size(offset, st.size[v], &end)) {
+                    err = oc_error(ONNXC_ERR_LIMIT, "the memory plan overflows");
+                    break;
+                }
+            }
+            offsets[v] = offset;
         }
-        it->offset = offset;
-        size_t end;
-        if (!oc_add_size(offset, it->size, &end))
-            st = oc_error(ONNXC_ERR_LIMIT, "the memory plan overflows");
-        else if (end > *total)
-            *total = end;
-        offsets[it->value] = offset;
+        for (int d = st.dies_start[k]; d < st.dies_start[k + 1] && !err; d++) {
+            int v = st.dies[d];
+            if (offsets[v] != SIZE_MAX) err = give_back(&fl, offsets[v], st.size[v]);
+        }
     }
-    free(items);
-    free(live);
-    return st;
+    *total = end;
+    free(fl.items);
+    free_steps(&st);
+    return err;
 }

@@ -43,6 +43,7 @@ onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len)
 
 void oc_model_release(onnxc_model *m)
 {
+    oc_name_map_free(&m->names);
     for (size_t i = 0; i < m->n_buffers; i++) free(m->buffers[i]);
     free(m->buffers);
     m->buffers = NULL;

@@ -89,6 +89,8 @@ void onnxc_session_free(onnxc_session *s)
 
 /* ---- binding ------------------------------------------------------------- */
 
+static const unsigned char no_data[OC_ALIGN];
+
 static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const int64_t *shape,
                                    int rank, const void *data, size_t nbytes, oc_tensor *t)
 {
@@ -131,7 +133,8 @@ static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const i
                         v->name, nbytes, oc_shape_str(shape, rank, got, sizeof got),
                         onnxc_dtype_name(dtype), t->nbytes);
     if (!data && nbytes > 0) return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': data is NULL", v->name);
-    t->data = (void *)data;
+    /* An empty tensor may come without a buffer; known data is never NULL. */
+    t->data = data ? (void *)data : (void *)no_data;
     return NULL;
 }
 
@@ -155,11 +158,9 @@ onnxc_status *onnxc_session_bind(onnxc_session *s, const char *name, onnxc_dtype
 {
     if (!s || !name) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_bind: session or name is NULL");
     const onnxc_model *m = s->model;
-    for (int i = 0; i < m->n_values; i++) {
-        const oc_value *v = &m->values[i];
-        if ((v->kind == OC_VALUE_INPUT || v->overridable) && strcmp(v->name, name) == 0)
-            return bind_value(s, i, dtype, shape, rank, data, nbytes);
-    }
+    int id = oc_name_map_find(&m->names, m->values, name);
+    if (id >= 0 && (m->values[id].kind == OC_VALUE_INPUT || m->values[id].overridable))
+        return bind_value(s, id, dtype, shape, rank, data, nbytes);
     return oc_error(ONNXC_ERR_ARGUMENT, "the model has no input named '%s'", name);
 }
 
@@ -176,30 +177,42 @@ onnxc_status *onnxc_session_bind_index(onnxc_session *s, size_t index, onnxc_dty
 
 /* ---- planning ------------------------------------------------------------ */
 
-/* Inputs sharing a dim_param must agree on its size. */
+typedef struct named_dim {
+    const char *name; /* dim_param */
+    int64_t size;     /* as bound */
+    int input;        /* value id */
+} named_dim;
+
+static int by_dim_name(const void *a, const void *b)
+{
+    return strcmp(((const named_dim *)a)->name, ((const named_dim *)b)->name);
+}
+
+/* Inputs sharing a dim_param must agree on its size (sorted by name, so
+ * models with many inputs stay n log n). */
 static onnxc_status *check_symbolic_dims(const onnxc_session *s)
 {
     const onnxc_model *m = s->model;
+    size_t n = 0;
+    named_dim *dims = malloc(((size_t)m->n_inputs * OC_MAX_RANK + 1) * sizeof *dims);
+    if (!dims) return oc_no_memory();
     for (int a = 0; a < m->n_inputs; a++) {
-        const oc_value *va = &m->values[m->inputs[a]];
-        const oc_tensor *ta = &s->bindings[m->inputs[a]].t;
-        for (int i = 0; va->decl && i < va->decl->rank; i++) {
-            const char *sym = va->decl->dim_names[i];
-            for (int b = a; sym && b < m->n_inputs; b++) {
-                const oc_value *vb = &m->values[m->inputs[b]];
-                const oc_tensor *tb = &s->bindings[m->inputs[b]].t;
-                for (int j = 0; vb->decl && j < vb->decl->rank; j++) {
-                    const char *other = vb->decl->dim_names[j];
-                    if (!other || strcmp(sym, other) != 0 || ta->dims[i] == tb->dims[j]) continue;
-                    return oc_error(ONNXC_ERR_ARGUMENT,
-                                    "dimension '%s' is %" PRId64 " in input '%s' but %" PRId64
-                                    " in input '%s'",
-                                    sym, ta->dims[i], va->name, tb->dims[j], vb->name);
-                }
-            }
-        }
+        const oc_value *v = &m->values[m->inputs[a]];
+        for (int i = 0; v->decl && i < v->decl->rank; i++)
+            if (v->decl->dim_names[i])
+                dims[n++] = (named_dim){v->decl->dim_names[i],
+                                        s->bindings[m->inputs[a]].t.dims[i], m->inputs[a]};
     }
-    return NULL;
+    qsort(dims, n, sizeof *dims, by_dim_name);
+    onnxc_status *st = NULL;
+    for (size_t i = 1; i < n && !st; i++)
+        if (strcmp(dims[i].name, dims[i - 1].name) == 0 && dims[i].size != dims[i - 1].size)
+            st = oc_error(ONNXC_ERR_ARGUMENT,
+                          "dimension '%s' is %" PRId64 " in input '%s' but %" PRId64 " in input '%s'",
+                          dims[i].name, dims[i - 1].size, m->values[dims[i - 1].input].name,
+                          dims[i].size, m->values[dims[i].input].name);
+    free(dims);
+    return st;
 }
 
 static onnxc_status *ensure_buffer(void **buf, size_t *size, size_t need)
@@ -403,8 +416,8 @@ onnxc_status *onnxc_session_output_by_name(onnxc_session *s, const char *name,
 {
     if (!s || !name || !out)
         return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_output_by_name: an argument is NULL");
-    for (int i = 0; i < s->model->n_outputs; i++)
-        if (strcmp(s->model->values[s->model->outputs[i]].name, name) == 0)
-            return view_of(s, s->model->outputs[i], out);
+    const onnxc_model *m = s->model;
+    int id = oc_name_map_find(&m->names, m->values, name);
+    if (id >= 0 && m->values[id].is_output) return view_of(s, id, out);
     return oc_error(ONNXC_ERR_ARGUMENT, "the model has no output named '%s'", name);
 }

@@ -107,30 +107,43 @@ static int by_index(const void *a, const void *b)
     return ((const node_ref *)a)->node->index - ((const node_ref *)b)->node->index;
 }
 
-/* Node counts per op type, in order of first appearance (sorted, so that
- * graphs of many nodes take n log n). */
-static onnxc_status *print_op_counts(const onnxc_model *m)
+/* Prints "  <op>: <count>" per op type of the selected nodes, in order of
+ * first appearance (sorted, so that graphs of many nodes take n log n). */
+static onnxc_status *print_counts_by_type(const onnxc_model *m, const bool *select)
 {
-    int needed = m->n_order, folded = m->n_folded;
-    printf("nodes: %d (%d run, %d folded into constants at load, %d not needed by any output)\n",
-           m->n_nodes, needed - folded, folded, m->n_nodes - needed);
     node_ref *refs = malloc(((size_t)m->n_nodes + 1) * sizeof *refs);
     if (!refs) return oc_no_memory();
-    for (int i = 0; i < m->n_nodes; i++) refs[i] = (node_ref){&m->nodes[i], 0};
-    qsort(refs, (size_t)m->n_nodes, sizeof *refs, by_op);
+    int n = 0;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!select || select[i]) refs[n++] = (node_ref){&m->nodes[i], 0};
+    qsort(refs, (size_t)n, sizeof *refs, by_op);
     size_t groups = 0;
-    for (int i = 0; i < m->n_nodes;) {
+    for (int i = 0; i < n;) {
         int j = i;
-        while (j < m->n_nodes && same_op(refs[j].node, refs[i].node)) j++;
+        while (j < n && same_op(refs[j].node, refs[i].node)) j++;
         refs[groups++] = (node_ref){refs[i].node, j - i};
         i = j;
     }
     qsort(refs, groups, sizeof *refs, by_index);
     for (size_t g = 0; g < groups; g++) {
-        const oc_node *n = refs[g].node;
-        printf("  %s%s%s: %d\n", n->domain, n->domain[0] ? "." : "", n->op_type, refs[g].count);
+        const oc_node *node = refs[g].node;
+        printf("  %s%s%s: %d\n", node->domain, node->domain[0] ? "." : "", node->op_type,
+               refs[g].count);
     }
     free(refs);
+    return NULL;
+}
+
+static onnxc_status *print_op_counts(const onnxc_model *m)
+{
+    int needed = m->n_order, folded = m->n_folded;
+    printf("nodes: %d (%d run, %d folded into constants at load, %d not needed by any output)\n",
+           m->n_nodes, needed - folded, folded, m->n_nodes - needed);
+    OC_TRY(print_counts_by_type(m, NULL));
+    if (folded) {
+        printf("folded at load:\n");
+        OC_TRY(print_counts_by_type(m, m->folded));
+    }
     return NULL;
 }
 

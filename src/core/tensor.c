@@ -66,12 +66,16 @@ onnxc_status *oc_tensor_set_sizes(oc_tensor *t)
         return oc_error(ONNXC_ERR_UNSUPPORTED, "element type %s (%d) is not supported",
                         onnxc_dtype_name(t->dtype), (int)t->dtype);
     size_t count = 1;
+    bool empty = false; /* a zero dim makes the count 0 whatever the others (in any order) */
     for (int i = 0; i < t->rank; i++) {
         if (t->dims[i] < 0)
             return oc_error(ONNXC_ERR_MODEL, "dimension %d is negative (%" PRId64 ")", i, t->dims[i]);
+        if (t->dims[i] == 0) empty = true;
+    }
+    for (int i = 0; i < t->rank && !empty; i++)
         if ((uint64_t)t->dims[i] > SIZE_MAX || !oc_mul_size(count, (size_t)t->dims[i], &count))
             return oc_error(ONNXC_ERR_LIMIT, "element count of a tensor overflows");
-    }
+    if (empty) count = 0;
     size_t nbytes;
     if (!oc_mul_size(count, esize, &nbytes) || nbytes > (size_t)INT64_MAX)
         return oc_error(ONNXC_ERR_LIMIT, "byte size of a tensor overflows");

@@ -39,15 +39,23 @@ void oc_bcast_plan_init(oc_bcast_plan *plan, const oc_bcast_operand *out,
                         const oc_bcast_operand *a, const oc_bcast_operand *b)
 {
     int64_t a_el[OC_BCAST_MAX_RANK], b_el[OC_BCAST_MAX_RANK];
+    for (int i = 0; i < out->rank; i++)
+        if (out->dims[i] == 0) {
+            /* Nothing to walk. The other dims of an empty tensor bound nothing:
+             * their products (the strides) could overflow, so none is formed. */
+            *plan = (oc_bcast_plan){.rank = 1};
+            return;
+        }
+    /* Every dim is >= 1 now, so out's element count bounds every product
+     * below: each operand's strides, the merged dims, the total. */
     size_t total = 1;
+    for (int i = 0; i < out->rank; i++) total *= (size_t)out->dims[i];
     aligned_strides(a, out->rank, a_el);
     aligned_strides(b, out->rank, b_el);
 
     plan->rank = 0;
-    for (int i = 0; i < out->rank; i++) {
-        total *= (size_t)out->dims[i];
+    for (int i = 0; i < out->rank; i++)
         if (out->dims[i] != 1) push_dim(plan, out->dims[i], a_el[i], b_el[i]);
-    }
     if (plan->rank == 0) push_dim(plan, 1, 0, 0); /* a single element */
 
     int last = plan->rank - 1;

@@ -2,7 +2,8 @@
  *
  * Per image and group, Y_g [cout_g x S] = W_g [cout_g x K] * cols [K x S],
  * with S the output positions and K = cin_g * kernel volume. Three ways to
- * get the right-hand side:
+ * get the right-hand side (and a fourth case without one):
+ *  - no input channels (K = 0): Y_g is just the bias (or zeros);
  *  - pointwise (1x1, stride 1, no padding): the input itself is cols;
  *  - one input channel per group (depthwise): K is just the kernel volume,
  *    too small for GEMM to pay off, so direct row loops instead;
@@ -22,11 +23,12 @@
  * even when K is huge. */
 #define COL_TILE_MIN 64
 
-typedef enum conv_method { CONV_POINTWISE, CONV_DEPTHWISE, CONV_IM2COL } conv_method;
+typedef enum conv_method { CONV_FILL, CONV_POINTWISE, CONV_DEPTHWISE, CONV_IM2COL } conv_method;
 
 static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* The products below fit in int64: the op checked them (see conv.h). */
 static int64_t out_plane(const oc_conv_geom *g)
 {
     return g->dim[0].out * g->dim[1].out * g->dim[2].out;
@@ -55,6 +57,7 @@ static bool is_pointwise(const oc_conv_geom *g)
 
 static conv_method choose_method(const oc_conv_geom *g)
 {
+    if (cin_per_group(g) == 0) return CONV_FILL;
     if (cin_per_group(g) == 1) return CONV_DEPTHWISE;
     if (is_pointwise(g)) return CONV_POINTWISE;
     return CONV_IM2COL;
@@ -77,9 +80,18 @@ static int64_t tiles_per_plane(const oc_conv_geom *g)
     return (out_plane(g) + t - 1) / t;
 }
 
+/* Y has no elements: there is nothing to compute (and with 0 input and
+ * output channels, group may be anything, so no loop may count groups). */
+static bool output_is_empty(const oc_conv_geom *g)
+{
+    return g->batch == 0 || g->out_channels == 0;
+}
+
 size_t oc_conv_f32_units(const oc_conv_geom *g)
 {
-    return (size_t)(g->batch * g->group * tiles_per_plane(g));
+    if (output_is_empty(g)) return 0;
+    /* <= the elements of Y: group divides out_channels, a tile has >= 1 position. */
+    return (size_t)g->batch * (size_t)g->group * (size_t)tiles_per_plane(g);
 }
 
 /* The im2col tile's bytes, rounded up so the GEMM scratch after it is aligned. */
@@ -92,8 +104,13 @@ static bool col_buffer_bytes(const oc_conv_geom *g, size_t *bytes)
 
 bool oc_conv_f32_workspace(const oc_conv_geom *g, size_t *bytes)
 {
+    if (output_is_empty(g)) {
+        *bytes = 0;
+        return true;
+    }
     size_t m = (size_t)cout_per_group(g), k = (size_t)gemm_depth(g);
     switch (choose_method(g)) {
+    case CONV_FILL:
     case CONV_DEPTHWISE:
         *bytes = 0;
         return true;
@@ -185,6 +202,16 @@ static void run_im2col(const oc_conv_geom *g, const float *x, const float *w, co
              cols, (size_t)count, bias ? 1.0f : 0.0f, yg, (size_t)s, gemm_ws);
 }
 
+/* ---- no input channels ---- */
+
+static void run_fill(const oc_conv_geom *g, const float *bias, float *y, int64_t n, int64_t grp)
+{
+    int64_t s = out_plane(g), m = cout_per_group(g);
+    float *yg = y + (n * g->out_channels + grp * m) * s;
+    for (int64_t r = 0; r < m; r++)
+        for (int64_t j = 0; j < s; j++) yg[r * s + j] = bias ? bias[grp * m + r] : 0.0f;
+}
+
 /* ---- pointwise ---- */
 
 static void run_pointwise(const oc_conv_geom *g, const float *x, const float *w,
@@ -266,6 +293,7 @@ void oc_conv_f32_run_units(const oc_conv_geom *g, const float *x, const float *w
         int64_t tile = (int64_t)u % tiles, grp = (int64_t)u / tiles % g->group;
         int64_t n = (int64_t)u / tiles / g->group;
         switch (method) {
+        case CONV_FILL: run_fill(g, bias, y, n, grp); break;
         case CONV_POINTWISE: run_pointwise(g, x, w, bias, y, n, grp, workspace); break;
         case CONV_DEPTHWISE: run_depthwise(g, x, w, bias, y, n, grp); break;
         case CONV_IM2COL: run_im2col(g, x, w, bias, y, n, grp, tile, workspace); break;

@@ -4,8 +4,12 @@
  * [out_channels, in_channels / group, kD, kH, kW], bias (optional, may be
  * NULL) is [out_channels], y is [batch, out_channels, oD, oH, oW]; lower
  * ranks use unit leading dimensions (see window.h). The caller (the op) has
- * validated the geometry: channels divisible by group, every extent >= 1 and
- * out consistent with in, kernel, stride, dilation and pads. */
+ * validated the geometry: channels divisible by group, every extent >= 1,
+ * out consistent with in, kernel, stride, dilation and pads, and the input
+ * plane, output plane, kernel volume and in_channels / group * kernel volume
+ * all fit in int64 (even when a tensor is empty). An empty y (batch or
+ * out_channels 0) is no work at all; 0 input channels give y = bias (or 0)
+ * without reading x or w. */
 #ifndef OC_KERNELS_CONV_H
 #define OC_KERNELS_CONV_H
 

@@ -40,6 +40,10 @@ void oc_batchnorm_stats_f32(int64_t batch, int64_t features, int64_t inner, cons
 {
     double count = (double)batch * (double)inner;
     for (int64_t f = 0; f < features; f++) {
+        if (batch == 0 || inner == 0) { /* no samples (and x may be NULL): 0 / 0 */
+            mean[f] = var[f] = NAN;
+            continue;
+        }
         double sum = 0.0, squares = 0.0;
         for (int64_t b = 0; b < batch; b++) {
             const float *xr = x + (b * features + f) * inner;

@@ -97,7 +97,9 @@ void oc_pad(const oc_pad_geom *g, size_t elem_size, const void *src, void *dst, 
     }
     pad_ctx c = {g->rank, {{0}}, g->mode, elem_size, value};
     size_t in_step = elem_size, out_step = elem_size;
+    bool input_empty = false;
     for (int k = g->rank - 1; k >= 0; k--) {
+        input_empty = input_empty || g->in_dims[k] == 0;
         pad_dim *d = &c.dims[k];
         int64_t crop_begin = g->begin[k] < 0 ? -g->begin[k] : 0;
         int64_t crop_end = g->end[k] < 0 ? -g->end[k] : 0;
@@ -108,8 +110,14 @@ void oc_pad(const oc_pad_geom *g, size_t elem_size, const void *src, void *dst, 
         d->crop = crop_begin;
         d->in_step = in_step;
         d->out_step = out_step;
-        in_step *= (size_t)g->in_dims[k];
+        in_step *= (size_t)g->in_dims[k]; /* may wrap when the input is empty: unused then */
         out_step *= (size_t)d->out;
+    }
+    if (input_empty) {
+        /* Only constant mode can pad an empty input: all of dst is the value,
+         * and src (possibly NULL) is never touched. */
+        fill_repeat(dst, value, elem_size, out_step / elem_size);
+        return;
     }
     pad_level(&c, 0, src, dst);
 }

@@ -64,9 +64,18 @@ static const reduce_fns *fns_of(int dtype)
 
 bool oc_reduce_mean_supports(int dtype) { return fns_of(dtype) != NULL; }
 
+/* Some dim selected by (reduced, kept) is 0. */
+static bool has_zero(const oc_reduce_geom *g, bool reduced, bool kept)
+{
+    for (int i = 0; i < g->rank; i++)
+        if ((g->reduced[i] ? reduced : kept) && g->dims[i] == 0) return true;
+    return false;
+}
+
 size_t oc_reduce_mean_workspace(const oc_reduce_geom *g)
 {
     size_t bytes = ACC_SIZE;
+    if (has_zero(g, false, true)) return 0; /* an empty output (other dims may be huge) */
     for (int i = 0; i < g->rank; i++)
         if (!g->reduced[i] && !oc_mul_size(bytes, (size_t)g->dims[i], &bytes)) return SIZE_MAX;
     return bytes;
@@ -94,8 +103,12 @@ static oc_reduce_geom collapse(const oc_reduce_geom *g)
     return c;
 }
 
+/* The product of the dims selected by (reduced, kept): 0 when one is 0
+ * (without multiplying the others: an empty tensor's may overflow), else
+ * bounded by the input's or the output's element count. */
 static int64_t count_of(const oc_reduce_geom *g, bool reduced, bool kept)
 {
+    if (has_zero(g, reduced, kept)) return 0;
     int64_t n = 1;
     for (int i = 0; i < g->rank; i++)
         if (g->reduced[i] ? reduced : kept) n *= g->dims[i];
@@ -106,7 +119,15 @@ void oc_reduce_mean(int dtype, const oc_reduce_geom *g, const void *x, void *y, 
 {
     const reduce_fns *fns = fns_of(dtype);
     if (!fns) return;
-    oc_reduce_geom c = collapse(g);
+    if (has_zero(g, false, true)) return; /* an empty output */
+    if (has_zero(g, true, false)) {
+        /* Empty reductions: x has no elements to read (its data may be NULL). */
+        int64_t outputs = count_of(g, false, true);
+        memset(workspace, 0, (size_t)outputs * ACC_SIZE);
+        fns->finish(y, workspace, outputs, 0);
+        return;
+    }
+    oc_reduce_geom c = collapse(g); /* x is not empty: every product fits */
     int64_t outputs = count_of(&c, false, true), inputs = count_of(&c, true, true);
     char *acc = workspace;
     memset(acc, 0, (size_t)outputs * ACC_SIZE);

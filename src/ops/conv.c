@@ -28,6 +28,30 @@ onnxc_status *oc_conv_prepare(const oc_node *n, oc_arena *arena, void **params)
     return NULL;
 }
 
+/* The products the kernel indexes with must fit in int64. An empty X or W
+ * (a 0 batch or channel dim) has no element count to bound them, so huge
+ * spatial or kernel dims could overflow them: that is an error, not a
+ * wrapped size. */
+static onnxc_status *check_extents(const oc_node *n, const oc_conv_geom *g)
+{
+    int64_t in_plane = 1, out_plane = 1, taps = 1, depth;
+    for (int i = 0; i < OC_WINDOW_DIMS; i++) {
+        if (!oc_mul_i64(in_plane, g->dim[i].in, &in_plane))
+            return oc_node_error(n, ONNXC_ERR_LIMIT,
+                                 "input X has more than 2^63 elements per channel");
+        if (!oc_mul_i64(taps, g->dim[i].kernel, &taps))
+            return oc_node_error(n, ONNXC_ERR_LIMIT,
+                                 "input W has more than 2^63 kernel taps per channel");
+        if (!oc_mul_i64(out_plane, g->dim[i].out, &out_plane))
+            return oc_node_error(n, ONNXC_ERR_LIMIT,
+                                 "output Y would have more than 2^63 elements per channel");
+    }
+    if (!oc_mul_i64(g->in_channels / g->group, taps, &depth))
+        return oc_node_error(n, ONNXC_ERR_LIMIT,
+                             "input W has more than 2^63 weights per output channel");
+    return NULL;
+}
+
 /* Checks X, W and B against each other and the attributes, and describes the
  * convolution for the kernel. Infer and run share it, so they agree. */
 static onnxc_status *conv_geometry(const oc_node *n, const conv_params *p, const oc_tensor *x,
@@ -91,7 +115,8 @@ static onnxc_status *conv_geometry(const oc_node *n, const conv_params *p, const
     g->in_channels = channels;
     g->out_channels = out_channels;
     g->group = p->group;
-    return oc_window_resolve(n, a, spatial, x->dims + 2, w->dims + 2, g->dim);
+    OC_TRY(oc_window_resolve(n, a, spatial, x->dims + 2, w->dims + 2, g->dim));
+    return check_extents(n, g);
 }
 
 static const oc_tensor *optional_input(const oc_tensor *const *in, int n_inputs, int i)
@@ -125,6 +150,7 @@ onnxc_status *oc_conv_run(oc_run_ctx *ctx)
     if (!ctx->out[0]) return NULL;
     oc_conv_geom g;
     OC_TRY(conv_geometry(ctx->node, ctx->params, ctx->in[0], ctx->in[1], b, &g));
+    if (ctx->out[0]->count == 0) return NULL; /* no work; X and W data may be NULL */
     oc_conv_f32(&g, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL, ctx->out[0]->data,
                 ctx->workspace);
     return NULL;

@@ -192,6 +192,7 @@ onnxc_status *oc_ew_binary_apply(const oc_node *n, const oc_ew_binary_params *pa
         ob.rank = a->rank;
         ob.dims = legacy_dims;
     }
+    if (out->count == 0) return NULL; /* nothing to compute; the inputs' data may be NULL */
     oc_bcast_plan plan;
     oc_bcast_plan_init(&plan, &oo, &oa, &ob);
     oc_bcast_run(&plan, fn, out->data, a->data, b_data);

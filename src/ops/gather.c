@@ -16,7 +16,7 @@ static size_t dims_product(const int64_t *dims, int from, int to)
     return product;
 }
 
-/* Row-major strides of t, in elements. */
+/* Row-major strides of t, in elements; t must not be empty (then they fit). */
 static void dense_strides(const oc_tensor *t, int64_t *strides)
 {
     int64_t step = 1;
@@ -440,8 +440,10 @@ onnxc_status *oc_split_run(oc_run_ctx *ctx)
     OC_TRY(oc_normalize_axis(ctx->node, p->axis, x->rank, &axis));
     split_sizes s;
     OC_TRY(make_split_sizes(ctx->node, p, ctx->n_inputs, ctx->in, x->dims[axis], ctx->n_outputs, &s));
-    int64_t strides[OC_MAX_RANK];
-    dense_strides(x, strides);
+    /* An empty x has only empty outputs, and dims whose product (a
+     * stride) may overflow: no strides then. */
+    int64_t strides[OC_MAX_RANK] = {0};
+    if (x->count > 0) dense_strides(x, strides);
     size_t esize = onnxc_dtype_size(x->dtype);
     int64_t offset = 0;
     for (int k = 0; k < ctx->n_outputs; k++) {

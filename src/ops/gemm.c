@@ -138,6 +138,7 @@ onnxc_status *oc_gemm_run(oc_run_ctx *ctx)
     if (!ctx->out[0]) return NULL;
     gemm_dims d;
     OC_TRY(gemm_shapes(ctx->node, p, a, b, c, &d));
+    if (d.m == 0 || d.n == 0) return NULL; /* Y is empty; C's data may be NULL */
     float *y = ctx->out[0]->data;
     /* Y starts as C so the kernel's beta applies to it; beta == 0 ignores C. */
     bool use_c = c && p->beta != 0.0f;

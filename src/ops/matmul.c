@@ -39,19 +39,27 @@ static onnxc_status *shape_mismatch(const oc_node *n, const oc_tensor *a, const 
 }
 
 /* Per batch dim of t (right-aligned against batch_rank output batch dims):
- * its extent (1 where t has none) and the matrices one step skips. Returns
- * t's matrix count. */
-static int64_t batch_layout(const oc_tensor *t, int batch_rank, int64_t *extent, int64_t *step)
+ * its extent, 1 where t has none. */
+static void batch_extents(const oc_tensor *t, int batch_rank, int64_t *extent)
 {
     int own = t->rank > 2 ? t->rank - 2 : 0;
-    int64_t matrices = 1;
-    for (int i = batch_rank - 1; i >= 0; i--) {
+    for (int i = 0; i < batch_rank; i++) {
         int j = i - (batch_rank - own);
         extent[i] = j >= 0 ? t->dims[j] : 1;
-        step[i] = extent[i] == 1 ? 0 : matrices;
-        matrices *= extent[i];
     }
-    return matrices;
+}
+
+/* The matrices one step of each batch dim skips in a tensor with those batch
+ * extents (0 where it broadcasts); *matrices = its matrix count. Called only
+ * for a non-empty output, where every extent is >= 1. False on overflow. */
+static bool batch_steps(const int64_t *extent, int batch_rank, int64_t *step, int64_t *matrices)
+{
+    *matrices = 1;
+    for (int i = batch_rank - 1; i >= 0; i--) {
+        step[i] = extent[i] == 1 ? 0 : *matrices;
+        if (!oc_mul_i64(*matrices, extent[i], matrices)) return false;
+    }
+    return true;
 }
 
 static onnxc_status *matmul_dims_of(const oc_node *n, const oc_tensor *a, const oc_tensor *b,
@@ -73,15 +81,25 @@ static onnxc_status *matmul_dims_of(const oc_node *n, const oc_tensor *a, const 
     int a_batch = a->rank > 2 ? a->rank - 2 : 0, b_batch = b->rank > 2 ? b->rank - 2 : 0;
     d->batch_rank = a_batch > b_batch ? a_batch : b_batch;
     int64_t a_extent[OC_MAX_RANK], b_extent[OC_MAX_RANK];
-    int64_t a_matrices = batch_layout(a, d->batch_rank, a_extent, d->a_step);
-    int64_t b_matrices = batch_layout(b, d->batch_rank, b_extent, d->b_step);
-    d->batches = 1;
+    batch_extents(a, d->batch_rank, a_extent);
+    batch_extents(b, d->batch_rank, b_extent);
+    bool empty = d->m == 0 || d->n == 0;
     for (int i = 0; i < d->batch_rank; i++) {
         if (a_extent[i] != b_extent[i] && a_extent[i] != 1 && b_extent[i] != 1)
             return shape_mismatch(n, a, b, "the batch dimensions do not broadcast");
         d->batch[i] = a_extent[i] == 1 ? b_extent[i] : a_extent[i];
-        d->batches *= d->batch[i];
+        empty = empty || d->batch[i] == 0;
     }
+    d->batches = 0;
+    d->stacked = false;
+    if (empty) return NULL; /* nothing to compute: the other dims bound no product */
+    /* Y's element count (not validated yet) bounds every product in the run. */
+    int64_t y_steps[OC_MAX_RANK], a_matrices, b_matrices, rows, y_count;
+    if (!batch_steps(d->batch, d->batch_rank, y_steps, &d->batches) ||
+        !batch_steps(a_extent, d->batch_rank, d->a_step, &a_matrices) ||
+        !batch_steps(b_extent, d->batch_rank, d->b_step, &b_matrices) ||
+        !oc_mul_i64(d->batches, d->m, &rows) || !oc_mul_i64(rows, d->n, &y_count))
+        return oc_node_error(n, ONNXC_ERR_LIMIT, "output Y would have more than 2^63 elements");
     d->stacked = b_matrices == 1 && a_matrices == d->batches;
     return NULL;
 }
@@ -101,6 +119,7 @@ onnxc_status *oc_matmul_infer(oc_infer_ctx *ctx)
     memcpy(y->dims, d.batch, (size_t)d.batch_rank * sizeof *d.batch);
     if (a->rank >= 2) y->dims[y->rank++] = d.m;
     if (b->rank >= 2) y->dims[y->rank++] = d.n;
+    if (d.batches == 0) return NULL; /* an empty output: no scratch */
     ctx->workspace = oc_sgemm_workspace((size_t)rows_per_call(&d), (size_t)d.n, (size_t)d.k);
     if (ctx->workspace == SIZE_MAX)
         return oc_node_error(ctx->node, ONNXC_ERR_LIMIT, "the scratch size overflows");

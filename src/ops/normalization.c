@@ -136,8 +136,10 @@ static onnxc_status *batchnorm_shapes(const oc_node *n, const batchnorm_params *
                              x->rank, min_rank);
     d->batch = x->dims[0];
     d->channels = x->rank >= 2 ? x->dims[1] : 1;
-    d->inner = 1;
-    for (int i = 2; i < x->rank; i++) d->inner *= x->dims[i];
+    /* An empty X bounds no product of its dims (they may overflow), and
+     * has no element to walk: inner 0 then. Otherwise X's count bounds all. */
+    d->inner = x->count == 0 ? 0 : 1;
+    for (int i = 2; i < x->rank && d->inner > 0; i++) d->inner *= x->dims[i];
     d->features = d->channels;
     if (p->per_activation) { /* each activation its own feature */
         d->features *= d->inner;
@@ -212,7 +214,7 @@ onnxc_status *oc_batchnorm_run(oc_run_ctx *ctx)
         mean = batch_mean;
         var = batch_var;
     }
-    if (ctx->out[0])
+    if (ctx->out[0] && ctx->out[0]->count > 0)
         oc_batchnorm_f32(d.batch, d.features, d.inner, p->epsilon, ctx->in[0]->data,
                          ctx->in[1]->data, ctx->in[2]->data, mean, var, ctx->out[0]->data);
     return NULL;
@@ -264,7 +266,7 @@ onnxc_status *oc_lrn_run(oc_run_ctx *ctx)
 {
     const oc_tensor *x = ctx->in[0];
     OC_TRY(check_lrn_input(ctx->node, x));
-    if (!ctx->out[0]) return NULL;
+    if (!ctx->out[0] || x->count == 0) return NULL; /* empty: the dims bound no product */
     int64_t inner = 1;
     for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
     oc_lrn_f32(ctx->params, x->dims[0], x->dims[1], inner, x->data, ctx->out[0]->data);

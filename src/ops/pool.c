@@ -71,22 +71,86 @@ onnxc_status *oc_averagepool_prepare(const oc_node *n, oc_arena *arena, void **p
     return NULL;
 }
 
+/* ceil((l + m * y) / a) for a in [1, 2^63), when the result fits in 64 bits
+ * although m * y may not: the 128-bit numerator from 32-bit halves, then
+ * long division one bit at a time. */
+static uint64_t ceil_div_wide(uint64_t l, uint64_t m, uint64_t y, uint64_t a)
+{
+    uint64_t m_lo = m & 0xFFFFFFFFu, m_hi = m >> 32, y_lo = y & 0xFFFFFFFFu, y_hi = y >> 32;
+    uint64_t ll = m_lo * y_lo, lh = m_lo * y_hi, hl = m_hi * y_lo;
+    uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
+    uint64_t lo = (ll & 0xFFFFFFFFu) | (mid << 32);
+    uint64_t hi = m_hi * y_hi + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    lo += l;
+    hi += lo < l;
+    uint64_t q = 0, rem = 0;
+    for (int bit = 127; bit >= 0; bit--) {
+        rem = rem << 1 | ((bit >= 64 ? hi >> (bit - 64) : lo >> bit) & 1u); /* rem < a < 2^63 */
+        q <<= 1;
+        if (rem >= a) {
+            rem -= a;
+            q |= 1u;
+        }
+    }
+    return q + (rem != 0);
+}
+
+/* The least x >= 0 with l <= (a * x) mod m <= r, or -1 when there is none
+ * (0 <= a < m < 2^63, 0 <= l <= r < m). Euclid-like: when no multiple of a
+ * lies in [l, r], the answer comes from the least y with [l + m*y, r + m*y]
+ * holding one, which is the same question modulo a; so O(log m) steps. */
+static int64_t least_multiple_in(uint64_t a, uint64_t m, uint64_t l, uint64_t r)
+{
+    if (l == 0) return 0;
+    if (a == 0) return -1;
+    uint64_t x = (l + a - 1) / a; /* the first multiple of a at or above l */
+    if (a * x <= r) return (int64_t)x;
+    /* [l, r] is shorter than a and holds no multiple, so r % a >= l % a >= 1. */
+    int64_t y = least_multiple_in(m % a, a, a - r % a, a - l % a);
+    if (y < 0) return -1;
+    return (int64_t)ceil_div_wide(l, m, (uint64_t)y, a);
+}
+
+/* The first window of d that covers only padding, or -1. In O(log) time
+ * whatever the extents: pads and kernels can be huge.
+ *
+ * A window starting at s >= 0 covers input iff s < in: those failing are
+ * the tail from the first start >= in. A window starting at s < 0 has its
+ * first non-negative tap at k0 = ceil(-s / dilation), which only shrinks as
+ * the windows move right, and that tap lands at s mod dilation; it covers
+ * iff k0 < kernel and s mod dilation < in. Window 0 checks the first
+ * condition for all of them; the second can only fail when dilation > in,
+ * for a residue pattern repeating with the stride. */
+static int64_t first_padding_window(const oc_window_dim *d)
+{
+    int64_t lo, hi;
+    oc_window_taps(d, 0, d->in, &lo, &hi);
+    if (lo == hi) return 0;
+    int64_t leading = oc_div_ceil(d->pad_begin, d->stride); /* windows starting before 0 */
+    if (leading > d->out) leading = d->out;
+    if (leading > 1 && d->dilation > d->in) {
+        /* Window o starts at o*stride - pad_begin: its residue (a*o + b) mod m. */
+        uint64_t m = (uint64_t)d->dilation, a = (uint64_t)d->stride % m;
+        uint64_t b = (m - (uint64_t)d->pad_begin % m) % m; /* < in: window 0 passed */
+        int64_t o = least_multiple_in(a, m, (uint64_t)d->in - b, m - 1 - b);
+        if (o >= 0 && o < leading) return o;
+    }
+    /* in + pad_begin fits: the padded extent was checked. */
+    int64_t tail = oc_div_ceil(d->in + d->pad_begin, d->stride);
+    return tail < d->out ? tail : -1;
+}
+
 /* Every window must cover at least one input element: a window made only of
  * padding has no maximum, and no average without count_include_pad. */
 static onnxc_status *check_windows_cover_input(const oc_node *n, const oc_pool_geom *g,
                                                int spatial)
 {
     for (int i = 0; i < OC_WINDOW_DIMS; i++) {
-        const oc_window_dim *d = &g->dim[i];
-        for (int64_t o = 0; o < d->out; o++) {
-            int64_t lo, hi;
-            oc_window_taps(d, o, d->in, &lo, &hi);
-            if (lo == hi)
-                return oc_node_error(n, ONNXC_ERR_MODEL,
-                                     "window %" PRId64
-                                     " of spatial dimension %d covers only padding",
-                                     o, i - (OC_WINDOW_DIMS - spatial));
-        }
+        int64_t o = first_padding_window(&g->dim[i]);
+        if (o >= 0)
+            return oc_node_error(n, ONNXC_ERR_MODEL,
+                                 "window %" PRId64 " of spatial dimension %d covers only padding",
+                                 o, i - (OC_WINDOW_DIMS - spatial));
     }
     return NULL;
 }
@@ -103,8 +167,11 @@ static onnxc_status *pool_geometry(const oc_node *n, const pool_params *p, const
             "input X has rank %d; 'kernel_shape' has %d entries, so it needs rank %d "
             "(batch, channels, spatial...)",
             x->rank, spatial, spatial + 2);
-    g->planes = x->dims[0] * x->dims[1];
     OC_TRY(oc_window_resolve(n, &p->window, spatial, x->dims + 2, p->window.kernel, g->dim));
+    /* With every spatial extent >= 1 (resolved above) this is at most X's
+     * element count; checked all the same. */
+    if (!oc_mul_i64(x->dims[0], x->dims[1], &g->planes))
+        return oc_node_error(n, ONNXC_ERR_LIMIT, "input X has more than 2^63 planes");
     return check_windows_cover_input(n, g, spatial);
 }
 
@@ -118,10 +185,13 @@ static void set_output_shape(oc_tensor *y, onnxc_dtype dtype, const oc_tensor *x
     for (int i = 2; i < x->rank; i++) y->dims[i] = g->dim[OC_WINDOW_DIMS - x->rank + i].out;
 }
 
+/* Elements of X or of Y; SIZE_MAX when that overflows (Y's count is not
+ * validated yet during inference). */
 static size_t count_of(const oc_pool_geom *g, bool output)
 {
     size_t c = (size_t)g->planes;
-    for (int i = 0; i < OC_WINDOW_DIMS; i++) c *= (size_t)(output ? g->dim[i].out : g->dim[i].in);
+    for (int i = 0; i < OC_WINDOW_DIMS; i++)
+        if (!oc_mul_size(c, (size_t)(output ? g->dim[i].out : g->dim[i].in), &c)) return SIZE_MAX;
     return c;
 }
 
@@ -216,6 +286,7 @@ onnxc_status *oc_maxpool_run(oc_run_ctx *ctx)
     if (!y && !indices) return NULL;
     oc_pool_geom g;
     OC_TRY(pool_geometry(ctx->node, p, x, &g));
+    if (g.planes == 0) return NULL; /* empty outputs; X's data may be NULL */
     maxpool_scratch s;
     maxpool_scratch_of(&g, x->dtype, y != NULL, &s); /* cannot fail: infer checked it */
     const float *xf = x->data;
@@ -249,6 +320,7 @@ onnxc_status *oc_averagepool_run(oc_run_ctx *ctx)
     if (!ctx->out[0]) return NULL;
     oc_pool_geom g;
     OC_TRY(pool_geometry(ctx->node, p, ctx->in[0], &g));
+    if (g.planes == 0) return NULL; /* an empty output */
     oc_avgpool_f32(&g, p->count_include_pad, ctx->in[0]->data, ctx->out[0]->data, 0, g.planes);
     return NULL;
 }
@@ -286,9 +358,9 @@ onnxc_status *oc_globalaveragepool_infer(oc_infer_ctx *ctx)
 onnxc_status *oc_globalaveragepool_run(oc_run_ctx *ctx)
 {
     const oc_tensor *x = ctx->in[0];
-    if (!ctx->out[0]) return NULL;
-    int64_t planes = x->dims[0] * x->dims[1], plane_size = 1;
-    for (int i = 2; i < x->rank; i++) plane_size *= x->dims[i];
+    if (!ctx->out[0] || ctx->out[0]->count == 0) return NULL;
+    /* Y has planes elements, X planes * plane_size: both fit. */
+    int64_t planes = (int64_t)ctx->out[0]->count, plane_size = (int64_t)(x->count / (size_t)planes);
     oc_global_avgpool_f32(plane_size, x->data, ctx->out[0]->data, 0, planes);
     return NULL;
 }
@@ -314,15 +386,18 @@ static onnxc_status *global_max_geometry(const oc_node *n, const oc_tensor *x, o
         return oc_node_error(
             n, ONNXC_ERR_MODEL,
             "input X has rank %d; it needs (batch, channels, spatial...), rank >= 3", x->rank);
-    int64_t plane_size = 1;
-    for (int i = 2; i < x->rank; i++) {
+    for (int i = 2; i < x->rank; i++)
         if (x->dims[i] < 1)
             return oc_node_error(n, ONNXC_ERR_MODEL,
                                  "spatial dimension %d of X is empty; its maximum is undefined",
                                  i - 2);
-        plane_size *= x->dims[i];
-    }
-    g->planes = x->dims[0] * x->dims[1];
+    /* With a spatial dim >= 1 each, planes * plane_size is X's element count,
+     * so no product overflows unless planes is 0, when nothing is computed. */
+    g->planes = x->dims[0] * x->dims[1]; /* one factor is 0, or both are <= X's count */
+    int64_t plane_size = 1;
+    for (int i = 2; i < x->rank && g->planes > 0; i++)
+        if (!oc_mul_i64(plane_size, x->dims[i], &plane_size))
+            return oc_node_error(n, ONNXC_ERR_LIMIT, "input X has more than 2^63 elements");
     g->dim[0] = g->dim[1] = oc_window_unit();
     g->dim[2] = (oc_window_dim){plane_size, 1, plane_size, 1, 1, 0, 0};
     return NULL;
@@ -344,7 +419,7 @@ onnxc_status *oc_globalmaxpool_run(oc_run_ctx *ctx)
 {
     oc_pool_geom g;
     OC_TRY(global_max_geometry(ctx->node, ctx->in[0], &g));
-    if (!ctx->out[0]) return NULL;
+    if (!ctx->out[0] || g.planes == 0) return NULL;
     oc_maxpool_f32(&g, ctx->in[0]->data, ctx->out[0]->data, NULL, false, 0, g.planes);
     return NULL;
 }

@@ -138,7 +138,7 @@ onnxc_status *oc_reducemean_run(oc_run_ctx *ctx)
     reduce_plan plan;
     OC_TRY(reduce_plan_of(ctx->node, ctx->params, x, axes_input(ctx->in, ctx->n_inputs), &plan));
     oc_tensor *y = ctx->out[0];
-    if (!y) return NULL;
+    if (!y || y->count == 0) return NULL;
     if (plan.noop) {
         if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
         return NULL;

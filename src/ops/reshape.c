@@ -382,7 +382,7 @@ onnxc_status *oc_expand_run(oc_run_ctx *ctx)
 {
     const oc_tensor *x = ctx->in[0];
     oc_tensor *out = ctx->out[0];
-    if (!out) return NULL;
+    if (!out || out->count == 0) return NULL; /* no strides: an empty input's may overflow */
     /* Source strides: the input's, right-aligned; 0 where it is broadcast. */
     int64_t strides[OC_MAX_RANK], step = 1;
     int lead = out->rank - x->rank;
@@ -395,7 +395,6 @@ onnxc_status *oc_expand_run(oc_run_ctx *ctx)
         strides[d] = in_dim == 1 ? 0 : step;
         step *= in_dim;
     }
-    if (out->count == 0) return NULL;
     oc_strided_copy(out->data, x->data, onnxc_dtype_size(x->dtype), out->rank, out->dims, strides);
     return NULL;
 }

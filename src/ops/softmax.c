@@ -47,6 +47,10 @@ static onnxc_status *softmax_view_of(const oc_node *node, const softmax_params *
     int axis;
     OC_TRY(oc_normalize_axis(node, p->axis, x->rank, &axis));
     bool single_axis = node->opset >= 13;
+    if (x->count == 0) {
+        v->outer = 0; /* nothing to normalize; the dims' products may overflow */
+        return NULL;
+    }
     for (int i = 0; i < x->rank; i++) {
         if (i < axis)
             v->outer *= x->dims[i];

@@ -129,7 +129,7 @@ ONNXC_API onnxc_status *onnxc_model_output(const onnxc_model *model, size_t inde
 typedef struct onnxc_session onnxc_session;
 
 typedef struct onnxc_session_options {
-    /* Worker threads; 0 = all cores. Reserved: 0.1 runs on the calling thread. */
+    /* Threads a run uses, the caller included; 0 = one per available core. */
     int threads;
 } onnxc_session_options;
 

@@ -93,7 +93,7 @@ static onnxc_status *infer_only(oh_node *h, int n_in, const oc_tensor *const *in
     n->params = params;
     oc_tensor *outp[4] = {0};
     for (int i = 0; i < n_out && i < 4; i++) outp[i] = &out[i];
-    oc_infer_ctx ic = {n, params, n_in, in, n_out, outp, 0};
+    oc_infer_ctx ic = {n, params, n_in, in, n_out, outp, 0, 1};
     return n->op->infer(&ic);
 }
 

@@ -98,7 +98,7 @@ onnxc_status *oh_run_known(oh_node *h, int n_in, const oc_tensor *const *in, uns
         if (!(i < 32 && (known >> i & 1u))) shapes[i].data = NULL;
         inp[i] = &shapes[i];
     }
-    oc_infer_ctx ic = {n, params, n_in, inp, n_out, outp, 0};
+    oc_infer_ctx ic = {n, params, n_in, inp, n_out, outp, 0, 1};
     OC_TRY(n->op->infer(&ic));
     for (int i = 0; i < n_out; i++) {
         if (!outp[i]) continue;
@@ -108,7 +108,7 @@ onnxc_status *oh_run_known(oh_node *h, int n_in, const oc_tensor *const *in, uns
         memset(outp[i]->data, 0xA5, outp[i]->nbytes);
     }
     void *ws = ic.workspace ? oc_aligned_alloc(ic.workspace) : NULL;
-    oc_run_ctx rc = {n, params, n_in, in, n_out, outp, ws, ic.workspace};
+    oc_run_ctx rc = {n, params, n_in, in, n_out, outp, ws, ic.workspace, NULL};
     onnxc_status *st = n->op->run(&rc);
     oc_aligned_free(ws);
     return st;

@@ -21,6 +21,8 @@ typedef struct oc_infer_opts {
     /* Per node (may be NULL): folded at load, but inferred and computed again
      * here because an initializer it depends on is overridden. */
     const bool *unfold;
+    /* Threads the runs will have (ops may size scratch per thread); >= 1. */
+    int threads;
 } oc_infer_opts;
 
 /* Shape inference over the execution order (infer.c). vals has one entry per

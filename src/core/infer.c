@@ -52,7 +52,8 @@ static onnxc_status *evaluate(const oc_node *node, const oc_tensor *const *in, o
     }
     void *ws = workspace ? oc_aligned_alloc(workspace) : NULL;
     if (workspace && !ws) return oc_no_memory();
-    oc_run_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, ws, workspace};
+    oc_run_ctx ctx = {node,     node->params, node->n_inputs, in, node->n_outputs, out,
+                      ws,       workspace,    NULL};
     onnxc_status *st = node->op->run(&ctx);
     oc_aligned_free(ws);
     return st;
@@ -74,7 +75,8 @@ static onnxc_status *infer_node(const oc_node *node, const oc_tensor **in, oc_te
     }
     if (opts->partial && !shape_inputs_known(node, in))
         return NULL; /* a session knows them once inputs are bound */
-    oc_infer_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, 0};
+    oc_infer_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out, 0,
+                        opts->threads > 0 ? opts->threads : 1};
     OC_TRY(node->op->infer(&ctx));
     for (int o = 0; o < node->n_outputs; o++) {
         if (!out[o]) continue;
@@ -209,7 +211,7 @@ onnxc_status *oc_infer_static(onnxc_model *m)
     oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
     bool *folded = calloc((size_t)m->n_nodes + 1, sizeof *folded);
     onnxc_status *st = m->folded && vals && folded ? initial_values(m, vals) : oc_no_memory();
-    oc_infer_opts opts = {true, true, model_alloc, m, NULL};
+    oc_infer_opts opts = {true, true, model_alloc, m, NULL, 1};
     size_t workspace;
     /* m->folded stays all false during the pass: nothing is skipped yet. */
     if (!st) st = oc_infer_shapes(m, vals, &opts, folded, &workspace);

@@ -84,6 +84,14 @@ typedef struct oc_attr {
 
 struct oc_op;
 
+/* An activation the optimizer fused into a node's producer (Conv, Gemm):
+ * the op applies it to output 0. */
+typedef enum oc_act_kind { OC_ACT_NONE, OC_ACT_RELU, OC_ACT_CLIP } oc_act_kind;
+typedef struct oc_activation {
+    oc_act_kind kind;
+    float min, max; /* OC_ACT_CLIP */
+} oc_activation;
+
 typedef struct oc_node {
     int index;             /* position in the file's node list */
     const char *name;      /* "" when the file gives none */
@@ -98,6 +106,7 @@ typedef struct oc_node {
     int64_t opset;              /* the model's opset of this node's domain (graph.c) */
     const struct oc_op *op;     /* resolved implementation (graph.c) */
     void *params;               /* the op's prepared parameters, in the model arena */
+    oc_activation fused;        /* applied to output 0 (set by the optimizer) */
 } oc_node;
 
 typedef struct oc_initializer {

@@ -5,6 +5,7 @@
 
 #include "graph.h"
 #include "ops/ops.h"
+#include "threadpool.h"
 
 typedef struct binding {
     bool bound;
@@ -14,7 +15,7 @@ typedef struct binding {
 
 struct onnxc_session {
     const onnxc_model *model;
-    int threads;
+    oc_pool *pool;        /* the session's threads */
     oc_tensor *vals;      /* one per value: shape and, during a run, data */
     binding *bindings;    /* one per value; used for inputs and overridable initializers */
     size_t *offsets;      /* arena offset per value (SIZE_MAX: not in the arena) */
@@ -49,7 +50,6 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     if (!s) return oc_no_memory();
     size_t n = (size_t)model->n_values + 1;
     s->model = model;
-    s->threads = options ? options->threads : 0;
     s->vals = calloc(n, sizeof *s->vals);
     s->bindings = calloc(n, sizeof *s->bindings);
     s->offsets = calloc(n, sizeof *s->offsets);
@@ -59,6 +59,11 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     if (!s->vals || !s->bindings || !s->offsets || !s->skip || !s->unfold || !s->known) {
         onnxc_session_free(s);
         return oc_no_memory();
+    }
+    onnxc_status *st = oc_pool_create(options ? options->threads : 0, &s->pool);
+    if (st) {
+        onnxc_session_free(s);
+        return st;
     }
     *out_session = s;
     return NULL;
@@ -74,6 +79,7 @@ void onnxc_session_free(onnxc_session *s)
 {
     if (!s) return;
     for (int i = 0; s->bindings && i < s->model->n_values; i++) free(s->bindings[i].snapshot);
+    oc_pool_free(s->pool);
     free_computed(s);
     free(s->computed);
     free(s->skip);
@@ -314,7 +320,7 @@ static onnxc_status *plan(onnxc_session *s)
     initial_values(s);
     memset(s->skip, 0, (size_t)m->n_nodes * sizeof *s->skip);
     size_t workspace, total;
-    oc_infer_opts opts = {false, true, session_alloc, s, s->unfold};
+    oc_infer_opts opts = {false, true, session_alloc, s, s->unfold, oc_pool_size(s->pool)};
     OC_TRY(oc_infer_shapes(m, s->vals, &opts, s->skip, &workspace));
     for (int n = 0; n < m->n_nodes; n++)
         if (m->folded[n] && !s->unfold[n]) s->skip[n] = true;
@@ -359,8 +365,8 @@ static onnxc_status *run_nodes(onnxc_session *s)
             in[i] = node->inputs[i] >= 0 ? &s->vals[node->inputs[i]] : NULL;
         for (int o = 0; o < node->n_outputs; o++)
             out[o] = node->outputs[o] >= 0 ? &s->vals[node->outputs[o]] : NULL;
-        oc_run_ctx ctx = {node, node->params, node->n_inputs, in, node->n_outputs, out,
-                          s->workspace, s->workspace_size};
+        oc_run_ctx ctx = {node,         node->params,      node->n_inputs, in, node->n_outputs,
+                          out,          s->workspace,      s->workspace_size, s->pool};
         st = node->op->run(&ctx);
     }
     free(in);
@@ -380,7 +386,10 @@ onnxc_status *onnxc_session_run(onnxc_session *s)
     if (s->planned && !snapshots_match(s)) s->planned = false;
     if (!s->planned) OC_TRY(plan(s));
     attach_data(s);
-    OC_TRY(run_nodes(s));
+    oc_pool_run_begin(s->pool);
+    onnxc_status *st = run_nodes(s);
+    oc_pool_run_end(s->pool);
+    OC_TRY(st);
     s->have_outputs = true;
     return NULL;
 }

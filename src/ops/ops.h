@@ -5,6 +5,7 @@
 #define OC_OPS_H
 
 #include "../core/ir.h"
+#include "../core/threadpool.h"
 
 /* Shape inference: the inputs' types and shapes are known (data too, when the
  * value is a constant); the op fills each non-NULL output's dtype, rank and dims
@@ -17,6 +18,7 @@ typedef struct oc_infer_ctx {
     int n_outputs;
     oc_tensor *const *out;        /* NULL for an omitted optional output */
     size_t workspace;             /* bytes of scratch the run needs (set by infer) */
+    int threads;                  /* threads the run will have: scratch may be per thread */
 } oc_infer_ctx;
 
 /* Execution: inputs and outputs are shaped and allocated as inference said. */
@@ -29,6 +31,7 @@ typedef struct oc_run_ctx {
     oc_tensor *const *out;
     void *workspace;              /* OC_ALIGN-aligned, at least the bytes infer asked for */
     size_t workspace_size;
+    oc_pool *pool;                /* the session's threads (NULL: run on the caller) */
 } oc_run_ctx;
 
 typedef struct oc_op {

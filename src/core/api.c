@@ -63,6 +63,7 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
     if (!st) st = oc_load_model(m, data, size, dir);
     if (!st) st = oc_graph_build(m);
     if (!st) st = oc_infer_static(m);
+    if (!st) st = oc_pack_nodes(m);
     if (!st) st = fill_info(m, m->n_inputs, m->inputs, &m->input_info);
     if (!st) st = fill_info(m, m->n_outputs, m->outputs, &m->output_info);
     if (st) {

@@ -224,3 +224,24 @@ onnxc_status *oc_infer_static(onnxc_model *m)
     free(folded);
     return st;
 }
+
+/* ---- weight preparation ---- */
+
+onnxc_status *oc_pack_nodes(onnxc_model *m)
+{
+    const oc_tensor **in = malloc((size_t)max_arity(m, true) * sizeof *in);
+    if (!in) return oc_no_memory();
+    onnxc_status *st = NULL;
+    for (int k = 0; k < m->n_order && !st; k++) {
+        oc_node *node = &m->nodes[m->order[k]];
+        if (!node->op->pack || m->folded[node->index]) continue;
+        for (int i = 0; i < node->n_inputs; i++) {
+            const oc_value *v = node->inputs[i] >= 0 ? &m->values[node->inputs[i]] : NULL;
+            in[i] = v && v->shape_known && !v->overridable ? &v->info : NULL;
+        }
+        oc_pack_ctx ctx = {node, &m->arena, node->n_inputs, in, model_alloc, m};
+        st = node->op->pack(&ctx);
+    }
+    free(in);
+    return st;
+}

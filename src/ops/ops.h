@@ -34,6 +34,20 @@ typedef struct oc_run_ctx {
     oc_pool *pool;                /* the session's threads (NULL: run on the caller) */
 } oc_run_ctx;
 
+/* Load-time preparation of a node that runs (optional): with its constant
+ * inputs known it may repack weights into the layout its kernels want and
+ * keep them in node->params. Called after folding, once per model; the
+ * result is shared read-only by every session. */
+typedef struct oc_pack_ctx {
+    oc_node *node;
+    oc_arena *arena;                /* small allocations */
+    int n_inputs;
+    const oc_tensor *const *in;     /* type and shape when known at load, else NULL; data
+                                     * when the input is constant (and not overridable) */
+    void *(*alloc)(void *owner, size_t bytes); /* large OC_ALIGN-aligned model-owned buffers */
+    void *owner;
+} oc_pack_ctx;
+
 typedef struct oc_op {
     const char *domain;           /* "" = ai.onnx */
     const char *type;
@@ -45,6 +59,7 @@ typedef struct oc_op {
     onnxc_status *(*prepare)(const oc_node *node, oc_arena *arena, void **params);
     onnxc_status *(*infer)(oc_infer_ctx *ctx);
     onnxc_status *(*run)(oc_run_ctx *ctx);
+    onnxc_status *(*pack)(oc_pack_ctx *ctx); /* optional */
     unsigned flags;               /* OC_OP_* */
 } oc_op;
 

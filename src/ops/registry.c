@@ -3,71 +3,82 @@
 
 #include "ops.h"
 
-#define ENTRY_FLAGS(type, since, until, min_in, max_in, min_out, max_out, fn, flags) \
-    {"", type, since, until, min_in, max_in, min_out, max_out,                        \
-     oc_##fn##_prepare, oc_##fn##_infer, oc_##fn##_run, flags}
+/* Designated initializers: fields an entry does not name (pack, flags) are zero. */
+#define ENTRY_WITH(type_, since_, until_, min_in, max_in, min_out, max_out, fn, extra) \
+    {.domain = "",                                                                    \
+     .type = type_,                                                                   \
+     .since = since_,                                                                 \
+     .until = until_,                                                                 \
+     .min_inputs = min_in,                                                            \
+     .max_inputs = max_in,                                                            \
+     .min_outputs = min_out,                                                          \
+     .max_outputs = max_out,                                                          \
+     .prepare = oc_##fn##_prepare,                                                    \
+     .infer = oc_##fn##_infer,                                                        \
+     .run = oc_##fn##_run,                                                            \
+     extra}
 #define ENTRY(type, since, until, min_in, max_in, min_out, max_out, fn) \
-    ENTRY_FLAGS(type, since, until, min_in, max_in, min_out, max_out, fn, 0)
+    ENTRY_WITH(type, since, until, min_in, max_in, min_out, max_out, fn, .flags = 0)
 
 static const oc_op table[] = {
-    /*     op type               opsets   inputs  outputs */
-    ENTRY("Abs", 1, 28,   1, 1,  1, 1,  abs),
-    ENTRY("Add", 1, 28,   2, 2,  1, 1,  add),
-    ENTRY("AveragePool", 1, 28,   1, 1,  1, 1,  averagepool),
-    ENTRY("BatchNormalization", 1, 28,   5, 5,  1, 5,  batchnorm),
-    ENTRY("Cast", 1, 28,   1, 1,  1, 1,  cast),
-    ENTRY("Ceil", 1, 28,   1, 1,  1, 1,  ceil),
-    ENTRY("Clip", 1, 28,   1, 3,  1, 1,  clip),
-    ENTRY("Concat", 1, 28,   1, -1, 1, 1,  concat),
-    ENTRY("Constant", 1, 28,   0, 0,  1, 1,  constant),
-    ENTRY("ConstantOfShape", 1, 28,   1, 1,  1, 1,  constantofshape),
-    ENTRY("Conv", 1, 28,   2, 3,  1, 1,  conv),
-    ENTRY("Div", 1, 28,   2, 2,  1, 1,  div),
-    ENTRY("Dropout", 1, 28,   1, 3,  1, 2,  dropout),
-    ENTRY("Elu", 1, 28,   1, 1,  1, 1,  elu),
-    ENTRY("Erf", 1, 28,   1, 1,  1, 1,  erf),
-    ENTRY("Exp", 1, 28,   1, 1,  1, 1,  exp),
-    ENTRY("Expand", 1, 28,   2, 2,  1, 1,  expand),
-    ENTRY("Flatten", 1, 28,   1, 1,  1, 1,  flatten),
-    ENTRY("Floor", 1, 28,   1, 1,  1, 1,  floor),
-    ENTRY("Gather", 1, 28,   2, 2,  1, 1,  gather),
-    ENTRY("Gemm", 1, 28,   2, 3,  1, 1,  gemm),
-    ENTRY("GlobalAveragePool", 1, 28,   1, 1,  1, 1,  globalaveragepool),
-    ENTRY("GlobalMaxPool", 1, 28,   1, 1,  1, 1,  globalmaxpool),
-    ENTRY("HardSigmoid", 1, 28,   1, 1,  1, 1,  hardsigmoid),
-    ENTRY("HardSwish", 1, 28,   1, 1,  1, 1,  hardswish),
-    ENTRY("Identity", 1, 28,   1, 1,  1, 1,  identity),
-    ENTRY("LeakyRelu", 1, 28,   1, 1,  1, 1,  leakyrelu),
-    ENTRY("LogSoftmax", 1, 28,   1, 1,  1, 1,  logsoftmax),
-    ENTRY("LRN", 1, 28,   1, 1,  1, 1,  lrn),
-    ENTRY("MatMul", 1, 28,   2, 2,  1, 1,  matmul),
-    ENTRY("Max", 1, 28,   1, -1, 1, 1,  max),
-    ENTRY("MaxPool", 1, 28,   1, 1,  1, 2,  maxpool),
-    ENTRY("Mean", 1, 28,   1, -1, 1, 1,  mean),
-    ENTRY("Min", 1, 28,   1, -1, 1, 1,  min),
-    ENTRY("Mul", 1, 28,   2, 2,  1, 1,  mul),
-    ENTRY("Neg", 1, 28,   1, 1,  1, 1,  neg),
-    ENTRY("Pad", 1, 28,   1, 4,  1, 1,  pad),
-    ENTRY("Pow", 1, 28,   2, 2,  1, 1,  pow),
-    ENTRY("PRelu", 1, 28,   2, 2,  1, 1,  prelu),
-    ENTRY("Reciprocal", 1, 28,   1, 1,  1, 1,  reciprocal),
-    ENTRY("ReduceMean", 1, 28,   1, 2,  1, 1,  reducemean),
-    ENTRY("Relu", 1, 28,   1, 1,  1, 1,  relu),
-    ENTRY("Reshape", 1, 28,   1, 2,  1, 1,  reshape),
-    ENTRY("Selu", 1, 28,   1, 1,  1, 1,  selu),
-    ENTRY_FLAGS("Shape", 1, 28,   1, 1,   1, 1,   shape, OC_OP_SHAPE_ONLY),
-    ENTRY("Sigmoid", 1, 28,   1, 1,  1, 1,  sigmoid),
-    ENTRY("Slice", 1, 28,   1, 5,  1, 1,  slice),
-    ENTRY("Softmax", 1, 28,   1, 1,  1, 1,  softmax),
-    ENTRY("Softplus", 1, 28,   1, 1,  1, 1,  softplus),
-    ENTRY("Split", 1, 28,   1, 2,  1, -1, split),
-    ENTRY("Sqrt", 1, 28,   1, 1,  1, 1,  sqrt),
-    ENTRY("Squeeze", 1, 28,   1, 2,  1, 1,  squeeze),
-    ENTRY("Sub", 1, 28,   2, 2,  1, 1,  sub),
-    ENTRY("Sum", 1, 28,   1, -1, 1, 1,  sum),
-    ENTRY("Tanh", 1, 28,   1, 1,  1, 1,  tanh),
-    ENTRY("Transpose", 1, 28,   1, 1,  1, 1,  transpose),
-    ENTRY("Unsqueeze", 1, 28,   1, 2,  1, 1,  unsqueeze),
+    /*    op type               opsets  inputs    outputs   family */
+    ENTRY("Abs",               1, 28,  1, 1,    1, 1,   abs),
+    ENTRY("Add",               1, 28,  2, 2,    1, 1,   add),
+    ENTRY("AveragePool",       1, 28,  1, 1,    1, 1,   averagepool),
+    ENTRY("BatchNormalization", 1, 28,  5, 5,    1, 5,   batchnorm),
+    ENTRY("Cast",              1, 28,  1, 1,    1, 1,   cast),
+    ENTRY("Ceil",              1, 28,  1, 1,    1, 1,   ceil),
+    ENTRY("Clip",              1, 28,  1, 3,    1, 1,   clip),
+    ENTRY("Concat",            1, 28,  1, -1,   1, 1,   concat),
+    ENTRY("Constant",          1, 28,  0, 0,    1, 1,   constant),
+    ENTRY("ConstantOfShape",   1, 28,  1, 1,    1, 1,   constantofshape),
+    ENTRY("Conv",              1, 28,  2, 3,    1, 1,   conv),
+    ENTRY("Div",               1, 28,  2, 2,    1, 1,   div),
+    ENTRY("Dropout",           1, 28,  1, 3,    1, 2,   dropout),
+    ENTRY("Elu",               1, 28,  1, 1,    1, 1,   elu),
+    ENTRY("Erf",               1, 28,  1, 1,    1, 1,   erf),
+    ENTRY("Exp",               1, 28,  1, 1,    1, 1,   exp),
+    ENTRY("Expand",            1, 28,  2, 2,    1, 1,   expand),
+    ENTRY("Flatten",           1, 28,  1, 1,    1, 1,   flatten),
+    ENTRY("Floor",             1, 28,  1, 1,    1, 1,   floor),
+    ENTRY("Gather",            1, 28,  2, 2,    1, 1,   gather),
+    ENTRY("Gemm",              1, 28,  2, 3,    1, 1,   gemm),
+    ENTRY("GlobalAveragePool", 1, 28,  1, 1,    1, 1,   globalaveragepool),
+    ENTRY("GlobalMaxPool",     1, 28,  1, 1,    1, 1,   globalmaxpool),
+    ENTRY("HardSigmoid",       1, 28,  1, 1,    1, 1,   hardsigmoid),
+    ENTRY("HardSwish",         1, 28,  1, 1,    1, 1,   hardswish),
+    ENTRY("Identity",          1, 28,  1, 1,    1, 1,   identity),
+    ENTRY("LeakyRelu",         1, 28,  1, 1,    1, 1,   leakyrelu),
+    ENTRY("LogSoftmax",        1, 28,  1, 1,    1, 1,   logsoftmax),
+    ENTRY("LRN",               1, 28,  1, 1,    1, 1,   lrn),
+    ENTRY("MatMul",            1, 28,  2, 2,    1, 1,   matmul),
+    ENTRY("Max",               1, 28,  1, -1,   1, 1,   max),
+    ENTRY("MaxPool",           1, 28,  1, 1,    1, 2,   maxpool),
+    ENTRY("Mean",              1, 28,  1, -1,   1, 1,   mean),
+    ENTRY("Min",               1, 28,  1, -1,   1, 1,   min),
+    ENTRY("Mul",               1, 28,  2, 2,    1, 1,   mul),
+    ENTRY("Neg",               1, 28,  1, 1,    1, 1,   neg),
+    ENTRY("Pad",               1, 28,  1, 4,    1, 1,   pad),
+    ENTRY("Pow",               1, 28,  2, 2,    1, 1,   pow),
+    ENTRY("PRelu",             1, 28,  2, 2,    1, 1,   prelu),
+    ENTRY("Reciprocal",        1, 28,  1, 1,    1, 1,   reciprocal),
+    ENTRY("ReduceMean",        1, 28,  1, 2,    1, 1,   reducemean),
+    ENTRY("Relu",              1, 28,  1, 1,    1, 1,   relu),
+    ENTRY("Reshape",           1, 28,  1, 2,    1, 1,   reshape),
+    ENTRY("Selu",              1, 28,  1, 1,    1, 1,   selu),
+    ENTRY_WITH("Shape",             1, 28,  1, 1,    1, 1,   shape, .flags = OC_OP_SHAPE_ONLY),
+    ENTRY("Sigmoid",           1, 28,  1, 1,    1, 1,   sigmoid),
+    ENTRY("Slice",             1, 28,  1, 5,    1, 1,   slice),
+    ENTRY("Softmax",           1, 28,  1, 1,    1, 1,   softmax),
+    ENTRY("Softplus",          1, 28,  1, 1,    1, 1,   softplus),
+    ENTRY("Split",             1, 28,  1, 2,    1, -1,  split),
+    ENTRY("Sqrt",              1, 28,  1, 1,    1, 1,   sqrt),
+    ENTRY("Squeeze",           1, 28,  1, 2,    1, 1,   squeeze),
+    ENTRY("Sub",               1, 28,  2, 2,    1, 1,   sub),
+    ENTRY("Sum",               1, 28,  1, -1,   1, 1,   sum),
+    ENTRY("Tanh",              1, 28,  1, 1,    1, 1,   tanh),
+    ENTRY("Transpose",         1, 28,  1, 1,    1, 1,   transpose),
+    ENTRY("Unsqueeze",         1, 28,  1, 2,    1, 1,   unsqueeze),
 };
 
 const oc_op *oc_op_table(size_t *count)

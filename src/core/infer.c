@@ -237,7 +237,7 @@ onnxc_status *oc_pack_nodes(onnxc_model *m)
         if (!node->op->pack || m->folded[node->index]) continue;
         for (int i = 0; i < node->n_inputs; i++) {
             const oc_value *v = node->inputs[i] >= 0 ? &m->values[node->inputs[i]] : NULL;
-            in[i] = v && v->shape_known && !v->overridable ? &v->info : NULL;
+            in[i] = v && v->shape_known ? &v->info : NULL;
         }
         oc_pack_ctx ctx = {node, &m->arena, node->n_inputs, in, model_alloc, m};
         st = node->op->pack(&ctx);

@@ -37,13 +37,16 @@ typedef struct oc_run_ctx {
 /* Load-time preparation of a node that runs (optional): with its constant
  * inputs known it may repack weights into the layout its kernels want and
  * keep them in node->params. Called after folding, once per model; the
- * result is shared read-only by every session. */
+ * result is shared read-only by every session. An initializer listed as a
+ * graph input (IR < 4 models) comes with its default data, which a session
+ * may override: run must use the packed form only while ctx->in[i]->data is
+ * still the pointer it was packed from. */
 typedef struct oc_pack_ctx {
     oc_node *node;
     oc_arena *arena;                /* small allocations */
     int n_inputs;
-    const oc_tensor *const *in;     /* type and shape when known at load, else NULL; data
-                                     * when the input is constant (and not overridable) */
+    const oc_tensor *const *in;     /* type and shape when known at load, else NULL;
+                                     * data when the input is a constant */
     void *(*alloc)(void *owner, size_t bytes); /* large OC_ALIGN-aligned model-owned buffers */
     void *owner;
 } oc_pack_ctx;

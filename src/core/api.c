@@ -53,14 +53,28 @@ static onnxc_status *fill_info(onnxc_model *m, int count, const int *ids, onnxc_
     return NULL;
 }
 
+/* Loads from data; with keep (data is a file mapping), the model may keep
+ * referencing data, and then takes the mapping over (*took_source). */
 static onnxc_status *open_model(const void *data, size_t size, const char *dir, const char *path,
-                                onnxc_model **out_model)
+                                bool keep, bool *took_source, onnxc_model **out_model)
 {
+    *took_source = false;
     onnxc_model *m = calloc(1, sizeof *m);
     if (!m) return oc_no_memory();
     onnxc_status *st = NULL;
     if (path && !(m->path = oc_arena_strdup(&m->arena, path))) st = oc_no_memory();
-    if (!st) st = oc_load_model(m, data, size, dir);
+    bool borrowed = false;
+    if (!st)
+        st = keep ? oc_load_model_in_place(m, data, size, dir, &borrowed)
+                  : oc_load_model(m, data, size, dir);
+    if (borrowed) {
+        /* Tensors point into the mapping: the model unmaps it when freed
+         * (oc_model_own_map unmaps it at once if it cannot register it). */
+        *took_source = true;
+        onnxc_status *own = oc_model_own_map(m, (void *)data, size);
+        if (!st) st = own;
+        else onnxc_status_free(own);
+    }
     if (!st) st = oc_graph_build(m);
     if (!st) st = oc_infer_static(m);
     if (!st) st = oc_pack_nodes(m);
@@ -81,7 +95,9 @@ onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
     if (!out_model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: out_model is NULL");
     *out_model = NULL;
     if (!data && size) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: data is NULL");
-    return oc_error_prefix(open_model(data, size, NULL, NULL, out_model), "loading model from memory");
+    bool took_source;
+    return oc_error_prefix(open_model(data, size, NULL, NULL, false, &took_source, out_model),
+                           "loading model from memory");
 }
 
 /* The folder part of path ("." when there is none). */
@@ -121,9 +137,11 @@ onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options 
     if (data == MAP_FAILED) return oc_error(ONNXC_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
     madvise(data, size, MADV_SEQUENTIAL);
     char *dir = folder_of(path);
-    onnxc_status *st = dir ? open_model(data, size, dir, path, out_model) : oc_no_memory();
+    bool took_source = false;
+    onnxc_status *st = dir ? open_model(data, size, dir, path, true, &took_source, out_model)
+                           : oc_no_memory();
     free(dir);
-    munmap(data, size);
+    if (!took_source) munmap(data, size);
     return oc_error_prefix(st, "loading '%s'", path);
 }
 

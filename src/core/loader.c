@@ -146,11 +146,187 @@ static onnxc_status *check_wire(const uint8_t *data, size_t size, const Protobuf
     }
 }
 
+/* ---- leaving big weights in the file ------------------------------------ */
+
+/* raw_data payloads of graph initializers at least this big stay in the
+ * file's bytes (when the model keeps them) instead of being copied by
+ * protobuf-c; smaller ones are not worth the bookkeeping. */
+#define BORROW_MIN_BYTES 4096
+
+/* Field numbers on the path ModelProto.graph.initializer.raw_data. */
+enum { MODEL_GRAPH = 7, GRAPH_INITIALIZER = 5, TENSOR_RAW_DATA = 9 };
+
+typedef struct byte_buf {
+    uint8_t *data;
+    size_t len, cap;
+    bool failed;
+} byte_buf;
+
+static void buf_put(byte_buf *b, const void *p, size_t n)
+{
+    if (b->failed || n == 0) return;
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap - b->len < n) {
+            if (cap > SIZE_MAX / 2) {
+                b->failed = true;
+                return;
+            }
+            cap *= 2;
+        }
+        uint8_t *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void buf_put_varint(byte_buf *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    buf_put(b, tmp, n);
+}
+
+/* Where each initializer's raw_data payload was left in the source. */
+typedef struct borrowed_raw {
+    size_t offset, len; /* len 0: not borrowed */
+} borrowed_raw;
+
+typedef struct borrow_list {
+    borrowed_raw *items; /* by initializer index */
+    size_t count, cap;
+} borrow_list;
+
+static bool borrow_push(borrow_list *l, borrowed_raw r)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        borrowed_raw *grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown) return false;
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->count++] = r;
+    return true;
+}
+
+/* One field of a message already checked by check_wire: its key, and for a
+ * length-delimited value its payload. */
+typedef struct wire_field {
+    size_t start, payload, end; /* key position, payload position, next field */
+    uint64_t number;
+    unsigned wire;
+} wire_field;
+
+static bool next_field(const uint8_t *data, size_t end, size_t *pos, wire_field *f)
+{
+    uint64_t key, len;
+    f->start = *pos;
+    if (!read_varint(data, end, pos, &key)) return false;
+    f->number = key >> 3;
+    f->wire = (unsigned)(key & 7);
+    if (f->wire == WIRE_LENGTH) {
+        if (!read_varint(data, end, pos, &len) || len > end - *pos) return false;
+        f->payload = *pos;
+        *pos += (size_t)len;
+    } else {
+        f->payload = *pos;
+        if (skip_value(data, end, pos, f->wire, f->start)) return false;
+    }
+    f->end = *pos;
+    return true;
+}
+
+static void put_length_field(byte_buf *out, uint64_t number, const byte_buf *payload)
+{
+    buf_put_varint(out, number << 3 | WIRE_LENGTH);
+    buf_put_varint(out, payload->len);
+    buf_put(out, payload->data, payload->len);
+}
+
+/* Copies a TensorProto without its big raw_data payload (written as empty). */
+static bool compact_tensor(const uint8_t *data, size_t begin, size_t end, byte_buf *out,
+                           borrowed_raw *raw)
+{
+    *raw = (borrowed_raw){0, 0};
+    for (size_t pos = begin; pos < end;) {
+        wire_field f;
+        if (!next_field(data, end, &pos, &f)) return false;
+        size_t len = f.end - f.payload;
+        if (f.number == TENSOR_RAW_DATA && f.wire == WIRE_LENGTH && len >= BORROW_MIN_BYTES) {
+            *raw = (borrowed_raw){f.payload, len}; /* the last occurrence wins, as in protobuf */
+            buf_put_varint(out, f.number << 3 | WIRE_LENGTH);
+            buf_put_varint(out, 0);
+        } else {
+            if (f.number == TENSOR_RAW_DATA) *raw = (borrowed_raw){0, 0};
+            buf_put(out, data + f.start, f.end - f.start);
+        }
+    }
+    return true;
+}
+
+static bool compact_graph(const uint8_t *data, size_t begin, size_t end, byte_buf *out,
+                          borrow_list *raws)
+{
+    byte_buf tensor = {0};
+    bool ok = true;
+    for (size_t pos = begin; pos < end && ok;) {
+        wire_field f;
+        if (!(ok = next_field(data, end, &pos, &f))) break;
+        if (f.number == GRAPH_INITIALIZER && f.wire == WIRE_LENGTH) {
+            borrowed_raw raw;
+            tensor.len = 0;
+            ok = compact_tensor(data, f.payload, f.end, &tensor, &raw) && borrow_push(raws, raw);
+            put_length_field(out, f.number, &tensor);
+            ok = ok && !tensor.failed;
+        } else {
+            buf_put(out, data + f.start, f.end - f.start);
+        }
+    }
+    free(tensor.data);
+    return ok && !out->failed;
+}
+
+/* A copy of the ModelProto bytes without the big initializer payloads, and
+ * where those payloads are. The bytes were checked by check_wire. */
+static onnxc_status *compact_model(const uint8_t *data, size_t size, byte_buf *out,
+                                   borrow_list *raws)
+{
+    byte_buf graph = {0};
+    bool ok = true;
+    for (size_t pos = 0; pos < size && ok;) {
+        wire_field f;
+        if (!(ok = next_field(data, size, &pos, &f))) break;
+        if (f.number == MODEL_GRAPH && f.wire == WIRE_LENGTH) {
+            ok = compact_graph(data, f.payload, f.end, &graph, raws);
+            put_length_field(out, f.number, &graph);
+        } else {
+            buf_put(out, data + f.start, f.end - f.start);
+        }
+    }
+    free(graph.data);
+    if (!ok || out->failed) return out->failed ? oc_no_memory() : wire_error("malformed field", 0);
+    return NULL;
+}
+
 /* ---- small helpers ------------------------------------------------------- */
 
 typedef struct loader {
     onnxc_model *m;
     oc_external_dir ext;
+    const uint8_t *source;   /* the model's bytes, when they outlive the model */
+    const borrow_list *raws; /* initializer payloads left in source (or NULL) */
+    bool borrowed;           /* some tensor points into source */
 } loader;
 
 static bool is_default_domain(const char *domain)
@@ -465,6 +641,15 @@ static onnxc_status *convert_initializers(loader *L, const Onnx__GraphProto *g)
         oc_initializer *init = &m->initializers[i];
         OC_TRY(copy_str(m, pb->name, &init->name));
         m->n_initializers = i + 1;
+        if (L->raws && (size_t)i < L->raws->count && L->raws->items[i].len) {
+            const borrowed_raw *r = &L->raws->items[i];
+            oc_data_kind kind;
+            OC_TRY(oc_pb_decode_tensor_borrowed(pb, L->source + r->offset, r->len, &init->tensor,
+                                                &kind));
+            if (kind == OC_DATA_BORROWED) L->borrowed = true;
+            if (kind == OC_DATA_MALLOC) OC_TRY(oc_model_own(m, init->tensor.data));
+            continue;
+        }
         OC_TRY(decode_owned_tensor(L, pb, &init->tensor));
     }
     return check_unique_initializers(m);
@@ -576,15 +761,46 @@ static onnxc_status *convert_model(loader *L, const Onnx__ModelProto *pb)
     return convert_graph(L, pb->graph);
 }
 
-onnxc_status *oc_load_model(onnxc_model *m, const void *data, size_t size, const char *model_dir)
+static onnxc_status *load(onnxc_model *m, const void *data, size_t size, const char *model_dir,
+                          bool keep, bool *borrowed)
 {
     if (!m || (!data && size)) return oc_error(ONNXC_ERR_ARGUMENT, "oc_load_model: NULL model or data");
     OC_TRY(check_wire(data, size, &onnx__model_proto__descriptor));
-    Onnx__ModelProto *pb = onnx__model_proto__unpack(NULL, size, data);
-    if (!pb) return oc_error(ONNXC_ERR_PARSE, "not a valid ONNX model protobuf");
-    loader L = {.m = m, .ext = {.dir = model_dir, .real_dir = NULL}};
-    onnxc_status *st = convert_model(&L, pb);
+    byte_buf compacted = {0};
+    borrow_list raws = {0};
+    const uint8_t *bytes = data;
+    size_t n_bytes = size;
+    if (keep) {
+        onnxc_status *st = compact_model(data, size, &compacted, &raws);
+        if (st) {
+            free(compacted.data);
+            free(raws.items);
+            return st;
+        }
+        bytes = compacted.data;
+        n_bytes = compacted.len;
+    }
+    Onnx__ModelProto *pb = onnx__model_proto__unpack(NULL, n_bytes, bytes);
+    onnxc_status *st = pb ? NULL : oc_error(ONNXC_ERR_PARSE, "not a valid ONNX model protobuf");
+    loader L = {.m = m, .ext = {.dir = model_dir, .real_dir = NULL}, .source = data,
+                .raws = keep ? &raws : NULL, .borrowed = false};
+    if (!st) st = convert_model(&L, pb);
     oc_external_dir_free(&L.ext);
-    onnx__model_proto__free_unpacked(pb, NULL); /* raw_data taken by tensors was detached */
+    if (pb) onnx__model_proto__free_unpacked(pb, NULL); /* raw_data taken by tensors was detached */
+    free(compacted.data);
+    free(raws.items);
+    if (borrowed) *borrowed = L.borrowed;
     return st;
+}
+
+onnxc_status *oc_load_model(onnxc_model *m, const void *data, size_t size, const char *model_dir)
+{
+    return load(m, data, size, model_dir, false, NULL);
+}
+
+onnxc_status *oc_load_model_in_place(onnxc_model *m, const void *data, size_t size,
+                                     const char *model_dir, bool *borrowed)
+{
+    *borrowed = false;
+    return load(m, data, size, model_dir, true, borrowed);
 }

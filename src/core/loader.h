@@ -12,4 +12,10 @@
  * refused). On error m may hold partial state that onnxc_model_free releases. */
 onnxc_status *oc_load_model(onnxc_model *m, const void *data, size_t size, const char *model_dir);
 
+/* The same, for bytes that stay valid as long as m (a file mapping the model
+ * keeps): big weights are then used in place when aligned for their type
+ * instead of copied. *borrowed tells whether m references data. */
+onnxc_status *oc_load_model_in_place(onnxc_model *m, const void *data, size_t size,
+                                     const char *model_dir, bool *borrowed);
+
 #endif

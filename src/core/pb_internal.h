@@ -25,7 +25,8 @@ void oc_external_dir_free(oc_external_dir *ext);
 typedef enum oc_data_kind {
     OC_DATA_NONE,   /* no data (zero elements) */
     OC_DATA_MALLOC, /* t->data from malloc */
-    OC_DATA_MAP     /* t->data is an mmap'ed region of t->nbytes bytes */
+    OC_DATA_MAP,    /* t->data is an mmap'ed region of t->nbytes bytes */
+    OC_DATA_BORROWED /* t->data points into the model file's bytes, kept by the model */
 } oc_data_kind;
 
 /* Decodes pb into t. ext NULL refuses external data. The raw_data buffer is
@@ -34,5 +35,12 @@ typedef enum oc_data_kind {
  * allocated. Messages name the tensor. */
 onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, oc_tensor *t,
                                   oc_data_kind *kind);
+
+/* Decodes pb, whose raw_data payload (raw_len bytes at raw) was left out of
+ * pb and lies in bytes that live as long as the model: used in place when
+ * suitably aligned for the element type, else copied (and the source pages
+ * handed back to the kernel, so the file is not resident twice). */
+onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t *raw, size_t raw_len,
+                                           oc_tensor *t, oc_data_kind *kind);
 
 #endif

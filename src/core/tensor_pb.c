@@ -409,6 +409,52 @@ onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, o
     return decode_typed(pb, t, kind);
 }
 
+/* Gives the whole pages inside [p, p + len) back to the kernel: for a
+ * private file mapping they are dropped and would be read again on access. */
+static void release_pages(const uint8_t *p, size_t len)
+{
+    long page_size = sysconf(_SC_PAGESIZE);
+    if (page_size <= 0) return;
+    uintptr_t page = (uintptr_t)page_size;
+    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+    if (end > begin) madvise((void *)begin, end - begin, MADV_DONTNEED);
+}
+
+onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t *raw, size_t raw_len,
+                                           oc_tensor *t, oc_data_kind *kind)
+{
+    memset(t, 0, sizeof *t);
+    *kind = OC_DATA_NONE;
+    OC_TRY(decode_shape(pb, t));
+    const char *label = tensor_label(pb);
+    int location = pb->has_data_location ? (int)pb->data_location : 0;
+    if (location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT)
+        return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has raw_data and data_location %d", label,
+                        location);
+    for (int f = 0; f < F_COUNT; f++)
+        if (typed_field_count(pb, (enum typed_field)f) > 0)
+            return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has data in both raw_data and %s", label,
+                            typed_field_names[f]);
+    if (raw_len != t->nbytes)
+        return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has %zu bytes of raw_data but its shape needs %zu",
+                        label, raw_len, t->nbytes);
+    if (t->nbytes == 0) return NULL;
+    size_t align = onnxc_dtype_size(t->dtype);
+    if ((uintptr_t)raw % align == 0) {
+        t->data = (void *)raw;
+        *kind = OC_DATA_BORROWED;
+        return NULL;
+    }
+    /* Misaligned for its type: kernels read elements directly, so copy. */
+    t->data = oc_aligned_alloc(t->nbytes);
+    if (!t->data) return oc_no_memory();
+    memcpy(t->data, raw, t->nbytes);
+    release_pages(raw, raw_len);
+    *kind = OC_DATA_MALLOC;
+    return NULL;
+}
+
 /* ---- serialized TensorProto files ---------------------------------------- */
 
 onnxc_status *oc_tensor_pb_decode(const void *data, size_t size, oc_tensor *t, char **name)

@@ -1403,6 +1403,56 @@ END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
 
+/* Opened from a file, big raw_data weights stay in the file mapping when
+ * aligned for their type and are copied otherwise; values are right both ways. */
+START_TEST(test_weights_in_place_from_file)
+{
+    enum { N = 3000, TENSORS = 8 };
+    float *w = malloc(N * sizeof *w);
+    for (int i = 0; i < N; i++) w[i] = (float)i * 0.25f - 7.0f;
+    mb_model *mb = mb_new(8, 13);
+    int64_t dims[1] = {N};
+    mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 1, dims);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, 1, dims);
+    char names[TENSORS][16], sums[TENSORS][16], ins[40];
+    for (int k = 0; k < TENSORS; k++) {
+        /* Names of growing length move the payloads to every alignment. */
+        snprintf(names[k], sizeof names[k], "w%.*s", k + 1, "abcdefghij");
+        snprintf(sums[k], sizeof sums[k], k == TENSORS - 1 ? "y" : "s%d", k);
+        mb_init_f32(mb, names[k], 1, dims, w, false);
+        snprintf(ins, sizeof ins, "%s,%s", k ? sums[k - 1] : "x", names[k]);
+        mb_node_add(mb, "Add", NULL, ins, sums[k]);
+    }
+    char path[] = "/tmp/onnxc-inplace-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert(mb_write_file(mb, path));
+    mb_free(mb);
+    onnxc_model *m = NULL;
+    onnxc_status *st = onnxc_model_open_file(path, NULL, &m);
+    ck_assert_msg(!st, "%s", onnxc_status_message(st));
+    int borrowed = 0, copied = 0;
+    for (int i = 0; i < m->n_initializers; i++) {
+        const oc_tensor *t = &m->initializers[i].tensor;
+        ck_assert(memcmp(t->data, w, N * sizeof *w) == 0);
+        ck_assert_uint_eq((uintptr_t)t->data % sizeof(float), 0);
+        bool in_map = false;
+        for (size_t k = 0; k < m->n_maps; k++) {
+            const char *base = m->maps[k].addr;
+            in_map |= (const char *)t->data >= base && (const char *)t->data < base + m->maps[k].len;
+        }
+        if (in_map) borrowed++;
+        else copied++;
+    }
+    ck_assert_int_gt(borrowed, 0);
+    ck_assert_int_gt(copied, 0);
+    onnxc_model_free(m);
+    unlink(path);
+    free(w);
+}
+END_TEST
+
 static Suite *loader_suite(void)
 {
     Suite *s = suite_create("loader");
@@ -1457,6 +1507,7 @@ static Suite *loader_suite(void)
     tcase_add_test(tc, test_external_good);
     tcase_add_test(tc, test_external_refused_paths);
     tcase_add_test(tc, test_external_bad_ranges);
+    tcase_add_test(tc, test_weights_in_place_from_file);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("conformance");

@@ -374,6 +374,57 @@ START_TEST(constant_subgraphs_are_folded_at_load)
 }
 END_TEST
 
+/* The producers of a Concat's inputs write into their slice of its output
+ * (batch 1 along axis 1), and the Concat then copies nothing. */
+START_TEST(concat_inputs_are_planned_in_place)
+{
+    mb_model *mb = mb_new(8, 13);
+    int64_t d[2] = {1, 3}, dout[2] = {1, 9};
+    mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 2, d);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, 2, dout);
+    mb_node_add(mb, "Relu", "a", "x", "a");
+    mb_node_add(mb, "Add", "b", "x,x", "b");
+    mb_node_add(mb, "Add", "c", "a,b", "c"); /* reads a and b: they may not alias */
+    mb_node_add(mb, "Relu", "d", "c", "d");
+    mb_node_add(mb, "Add", "e", "c,c", "e");
+    mb_node_add(mb, "Relu", "f", "x", "f");
+    mb_node_add(mb, "Concat", "cat", "d,e,f", "y");
+    mb_attr_int((mb_node *)mb->graph->node[mb->graph->n_node - 1], "axis", 1);
+    onnxc_model *m;
+    onnxc_status *st = open_mb(mb, &m);
+    ck_assert_msg(!st, "%s", onnxc_status_message(st));
+    oc_tensor *vals = calloc((size_t)m->n_values, sizeof *vals);
+    size_t *offsets = calloc((size_t)m->n_values, sizeof *offsets);
+    for (int i = 0; i < m->n_values; i++) vals[i] = m->values[i].info;
+    size_t total;
+    ck_assert(!oc_plan_memory(m, vals, NULL, offsets, &total));
+    int id[3], y = oc_name_map_find(&m->names, m->values, "y");
+    const char *names[3] = {"d", "e", "f"};
+    for (int k = 0; k < 3; k++) {
+        id[k] = oc_name_map_find(&m->names, m->values, names[k]);
+        ck_assert_uint_eq(offsets[id[k]], offsets[y] + (size_t)k * 3 * sizeof(float));
+    }
+    onnxc_session *s;
+    ck_assert(!onnxc_session_create(m, NULL, &s));
+    float x[3] = {-1.5f, 2.0f, 0.25f};
+    ck_assert(!onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, d, 2, x, sizeof x));
+    ck_assert(!onnxc_session_run(s));
+    onnxc_tensor_view v;
+    ck_assert(!onnxc_session_output(s, 0, &v));
+    const float *out = v.data;
+    for (int i = 0; i < 3; i++) {
+        float a = x[i] > 0 ? x[i] : 0, b = x[i] + x[i], c = a + b;
+        ck_assert_float_eq(out[i], c > 0 ? c : 0);
+        ck_assert_float_eq(out[3 + i], c + c);
+        ck_assert_float_eq(out[6 + i], a);
+    }
+    onnxc_session_free(s);
+    free(vals);
+    free(offsets);
+    onnxc_model_free(m);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -400,6 +451,7 @@ static Suite *graph_suite(void)
     tcase_add_test(tc, long_chain_orders_without_recursion);
     tcase_add_test(tc, memory_plan_separates_live_values);
     tcase_add_test(tc, constant_subgraphs_are_folded_at_load);
+    tcase_add_test(tc, concat_inputs_are_planned_in_place);
     suite_add_tcase(s, tc);
     return s;
 }

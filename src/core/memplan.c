@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "ops/ops.h"
 
 void oc_lifetimes(const onnxc_model *m, const bool *skip, int *first, int *last)
 {
@@ -29,7 +30,8 @@ void oc_lifetimes(const onnxc_model *m, const bool *skip, int *first, int *last)
 
 /* The arena is planned by replaying the execution order: at each step the
  * outputs of the node (largest first) take the best-fitting free block, then
- * the values whose last use was this node give their blocks back. The free
+ * the values whose last use was this node give their blocks back (a Concat's
+ * inputs may instead be slices of its output). The free
  * list stays short on real graphs, so a graph of n nodes plans in about
  * n log n (the earlier all-pairs placement took seconds at 100k nodes). */
 
@@ -94,6 +96,8 @@ static onnxc_status *give_back(free_list *fl, size_t offset, size_t size)
 /* Values grouped by the step that defines them and the step that frees them. */
 typedef struct steps {
     int *first, *last;       /* per value */
+    int *alias;              /* per value: the Concat output it is a slice of, or -1 */
+    size_t *alias_offset;    /* its byte offset in that output */
     int *born, *born_start;  /* CSR: values defined at each step */
     int *dies, *dies_start;  /* CSR: values last used at each step */
     size_t *size;            /* aligned bytes per value */
@@ -102,6 +106,8 @@ typedef struct steps {
 static void free_steps(steps *st)
 {
     free(st->first);
+    free(st->alias);
+    free(st->alias_offset);
     free(st->born);
     free(st->born_start);
     free(st->dies);
@@ -124,6 +130,75 @@ static void bucket(const int *key, int n_values, int n_steps, int *start, int *i
     start[0] = 0;
 }
 
+/* Times each value is read by a running node or is a graph output. */
+static int *count_uses(const onnxc_model *m, const bool *skip)
+{
+    int *uses = calloc((size_t)m->n_values + 1, sizeof *uses);
+    if (!uses) return NULL;
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if (skip && skip[node->index]) continue;
+        for (int i = 0; i < node->n_inputs; i++)
+            if (node->inputs[i] >= 0) uses[node->inputs[i]]++;
+    }
+    for (int i = 0; i < m->n_outputs; i++) uses[m->outputs[i]]++;
+    return uses;
+}
+
+/* The Concat's axis when every input is one contiguous slice of the output
+ * (all dims before the axis are 1), else -1. */
+static int slice_axis(const oc_node *node, const oc_tensor *out)
+{
+    int64_t axis;
+    onnxc_status *st = oc_attr_int(node, "axis", 1, &axis);
+    if (st) {
+        onnxc_status_free(st);
+        return -1;
+    }
+    if (axis < 0) axis += out->rank;
+    if (axis < 0 || axis >= out->rank) return -1;
+    for (int d = 0; d < axis; d++)
+        if (out->dims[d] != 1) return -1;
+    return (int)axis;
+}
+
+/* Lets the producers of a Concat's inputs write straight into their slice of
+ * its output: an input written by a running node, read only by this Concat
+ * and not itself a Concat output becomes an alias of the output, which is
+ * then allocated from the first such input's definition on. */
+static onnxc_status *alias_concat_inputs(const onnxc_model *m, const oc_tensor *vals,
+                                         const bool *skip, steps *st)
+{
+    int *uses = count_uses(m, skip);
+    if (!uses) return oc_no_memory();
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if ((skip && skip[node->index]) || strcmp(node->op_type, "Concat") != 0 ||
+            node->domain[0] || node->outputs[0] < 0)
+            continue;
+        int out = node->outputs[0];
+        if (st->first[out] < 0 || st->alias[out] >= 0) continue;
+        if (slice_axis(node, &vals[out]) < 0) continue;
+        size_t offset = 0;
+        for (int i = 0; i < node->n_inputs; i++) {
+            int v = node->inputs[i];
+            if (v < 0) continue;
+            const oc_value *val = &m->values[v];
+            bool ok = st->first[v] >= 0 && uses[v] == 1 && st->alias[v] < 0 &&
+                      strcmp(m->nodes[val->producer].op_type, "Concat") != 0;
+            if (ok) {
+                st->alias[v] = out;
+                st->alias_offset[v] = offset;
+                if (st->first[v] < st->first[out]) st->first[out] = st->first[v];
+                st->first[v] = st->last[v] = -1; /* not allocated on its own */
+            }
+            offset += vals[v].nbytes;
+        }
+    }
+    free(uses);
+    return NULL;
+}
+
 static onnxc_status *build_steps(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
                                  steps *st)
 {
@@ -134,8 +209,12 @@ static onnxc_status *build_steps(const onnxc_model *m, const oc_tensor *vals, co
     st->born_start = malloc(ns * sizeof *st->born_start);
     st->dies_start = malloc(ns * sizeof *st->dies_start);
     st->size = calloc(nv, sizeof *st->size);
-    if (!st->first || !st->born || !st->dies || !st->born_start || !st->dies_start || !st->size)
+    st->alias = malloc(nv * sizeof *st->alias);
+    st->alias_offset = calloc(nv, sizeof *st->alias_offset);
+    if (!st->first || !st->born || !st->dies || !st->born_start || !st->dies_start || !st->size ||
+        !st->alias || !st->alias_offset)
         return oc_no_memory();
+    for (size_t i = 0; i < nv; i++) st->alias[i] = -1;
     st->last = st->first + nv;
     oc_lifetimes(m, skip, st->first, st->last);
     /* Only values a running node writes live in the arena. */
@@ -150,6 +229,7 @@ static onnxc_status *build_steps(const onnxc_model *m, const oc_tensor *vals, co
         if (!oc_align_up(vals[i].nbytes ? vals[i].nbytes : 1, &st->size[i]))
             return oc_error(ONNXC_ERR_LIMIT, "tensor '%s' is too large", v->name);
     }
+    OC_TRY(alias_concat_inputs(m, vals, skip, st));
     bucket(st->first, m->n_values, m->n_order, st->born_start, st->born);
     bucket(st->last, m->n_values, m->n_order, st->dies_start, st->dies);
     return NULL;
@@ -196,6 +276,9 @@ onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, const 
             if (offsets[v] != SIZE_MAX) err = give_back(&fl, offsets[v], st.size[v]);
         }
     }
+    for (int v = 0; v < m->n_values && !err; v++)
+        if (st.alias[v] >= 0 && offsets[st.alias[v]] != SIZE_MAX)
+            offsets[v] = offsets[st.alias[v]] + st.alias_offset[v];
     *total = end;
     free(fl.items);
     free_steps(&st);

@@ -96,6 +96,11 @@ onnxc_status *oc_concat_run(oc_run_ctx *ctx)
         size_t block = (size_t)t->dims[axis] * block_unit;
         if (block == 0) continue;
         const char *src = t->data;
+        /* The memory plan may have let the producer write in place. */
+        if (outer == 1 && src == dst + offset) {
+            offset += block;
+            continue;
+        }
         for (size_t o = 0; o < outer; o++) memcpy(dst + o * out_row + offset, src + o * block, block);
         offset += block;
     }

@@ -89,7 +89,12 @@ ONNXC_API size_t onnxc_dtype_size(int dtype);
 typedef struct onnxc_model onnxc_model;
 
 typedef struct onnxc_model_options {
-    /* Reserved for graph optimizations; 1 = on (default). */
+    /* Graph optimizations at load; 1 = on (default), 0 = off. They fold
+     * BatchNormalization into the preceding Conv, fuse Relu and Clip (with
+     * constant bounds) into the preceding Conv or Gemm, and bypass Identity
+     * and inference-mode Dropout. Outputs, their names and overridable
+     * initializers behave the same either way (float results may differ by
+     * rounding where BatchNormalization is folded). */
     int optimize;
 } onnxc_model_options;
 
@@ -131,6 +136,9 @@ typedef struct onnxc_session onnxc_session;
 typedef struct onnxc_session_options {
     /* Threads a run uses, the caller included; 0 = one per available core. */
     int threads;
+    /* 1 = time every node of every run (see onnxc_session_profile); 0 = off
+     * (default; a run then reads no clock). */
+    int profile;
 } onnxc_session_options;
 
 ONNXC_API void onnxc_session_options_init(onnxc_session_options *options);
@@ -174,6 +182,36 @@ typedef struct onnxc_tensor_view {
 ONNXC_API onnxc_status *onnxc_session_output(onnxc_session *session, size_t index, onnxc_tensor_view *out);
 ONNXC_API onnxc_status *onnxc_session_output_by_name(onnxc_session *session, const char *name,
                                            onnxc_tensor_view *out);
+
+/* ---- profiling ----------------------------------------------------------- */
+
+/* What one node did in a run of a session created with options.profile = 1. */
+typedef struct onnxc_node_timing {
+    const char *name;      /* the node's name; "" when the model gives none */
+    const char *op_type;   /* e.g. "Conv" */
+    const char *fused;     /* an activation the optimizer fused into the node
+                            * ("Relu", "Clip"), or NULL */
+    size_t node;           /* the node's position in the model's node list */
+    uint64_t start_ns;     /* when it started, in nanoseconds since onnxc_session_run
+                            * was called (monotonic clock; on the first run and after
+                            * a shape change this includes planning) */
+    uint64_t duration_ns;  /* how long it ran, wall clock, all threads */
+    /* Its inputs and outputs as they were in the run: name, dtype, rank and
+     * shape (dim_names NULL). An omitted optional one has name "", dtype
+     * ONNXC_DTYPE_UNDEFINED and rank -1. */
+    size_t n_inputs, n_outputs;
+    const onnxc_tensor_info *inputs;
+    const onnxc_tensor_info *outputs;
+} onnxc_node_timing;
+
+/* The nodes of the last run, in the order they ran: *records gets count
+ * entries (nodes folded at load or computed while planning do not run and are
+ * not listed; after a failed run, the nodes that completed before the failure).
+ * The records stay valid until the next run or the session is freed.
+ * ONNXC_ERR_STATE when the session was created without options.profile or
+ * has not run yet. */
+ONNXC_API onnxc_status *onnxc_session_profile(onnxc_session *session,
+                                              const onnxc_node_timing **records, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -149,7 +149,7 @@ START_TEST(misuse_returns_errors)
     int64_t rank3[3] = {2, 3, 1};
     expect(onnxc_session_create(NULL, NULL, &s), ONNXC_ERR_ARGUMENT, "model is NULL");
     expect(onnxc_session_create(m, NULL, NULL), ONNXC_ERR_ARGUMENT, "NULL");
-    onnxc_session_options bad = {-3};
+    onnxc_session_options bad = {.threads = -3};
     expect(onnxc_session_create(m, &bad, &s), ONNXC_ERR_ARGUMENT, "threads");
     OK(onnxc_session_create(m, NULL, &s));
     expect(onnxc_session_run(s), ONNXC_ERR_STATE, "'x' is not bound");
@@ -340,6 +340,71 @@ START_TEST(sessions_share_a_model_across_threads)
 }
 END_TEST
 
+/* options.profile: every node of the last run with its times and shapes;
+ * without it, and before a run, the call says why there is nothing. */
+START_TEST(profile_records_the_last_run)
+{
+    onnxc_model *m = dynamic_model(8, false);
+    onnxc_session *plain, *s;
+    const onnxc_node_timing *r;
+    size_t n;
+    OK(onnxc_session_create(m, NULL, &plain));
+    onnxc_session_options so;
+    onnxc_session_options_init(&so);
+    ck_assert_int_eq(so.profile, 0);
+    so.profile = 1;
+    OK(onnxc_session_create(m, &so, &s));
+    float x[15] = {0};
+    int64_t two[2] = {2, 3}, five[2] = {5, 3};
+    expect(onnxc_session_profile(s, &r, &n), ONNXC_ERR_STATE, "not run");
+    expect(onnxc_session_run(s), ONNXC_ERR_STATE, "not bound"); /* a failed run: no nodes */
+    OK(onnxc_session_profile(s, &r, &n));
+    ck_assert_uint_eq(n, 0);
+    OK(onnxc_session_bind(plain, "x", ONNXC_DTYPE_FLOAT, two, 2, x, 6 * sizeof(float)));
+    OK(onnxc_session_run(plain));
+    expect(onnxc_session_profile(plain, &r, &n), ONNXC_ERR_STATE, "without profiling");
+    expect(onnxc_session_profile(NULL, &r, &n), ONNXC_ERR_ARGUMENT, "NULL");
+    expect(onnxc_session_profile(s, NULL, &n), ONNXC_ERR_ARGUMENT, "NULL");
+
+    OK(onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, two, 2, x, 6 * sizeof(float)));
+    OK(onnxc_session_run(s));
+    OK(onnxc_session_profile(s, &r, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(r[0].name, "add");
+    ck_assert_str_eq(r[0].op_type, "Add");
+    ck_assert_uint_eq(r[0].node, 0);
+    ck_assert_str_eq(r[1].name, "relu");
+    ck_assert_str_eq(r[1].op_type, "Relu");
+    ck_assert_uint_eq(r[1].node, 1);
+    ck_assert_ptr_null(r[1].fused);
+    /* one clock: the second node starts after the first ends */
+    ck_assert_uint_ge(r[1].start_ns, r[0].start_ns + r[0].duration_ns);
+    ck_assert_uint_eq(r[0].n_inputs, 2);
+    ck_assert_uint_eq(r[0].n_outputs, 1);
+    ck_assert_str_eq(r[0].inputs[0].name, "x");
+    ck_assert_int_eq(r[0].inputs[0].dtype, ONNXC_DTYPE_FLOAT);
+    ck_assert_int_eq(r[0].inputs[0].rank, 2);
+    ck_assert_int_eq(r[0].inputs[0].shape[0], 2);
+    ck_assert_int_eq(r[0].inputs[0].shape[1], 3);
+    ck_assert_str_eq(r[0].inputs[1].name, "b");
+    ck_assert_int_eq(r[0].inputs[1].rank, 1);
+    ck_assert_int_eq(r[0].inputs[1].shape[0], 3);
+    ck_assert_str_eq(r[0].outputs[0].name, "s");
+    ck_assert_str_eq(r[1].outputs[0].name, "y");
+
+    /* a new batch size: the next run's records have its shapes */
+    OK(onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, five, 2, x, sizeof x));
+    OK(onnxc_session_run(s));
+    OK(onnxc_session_profile(s, &r, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(r[1].outputs[0].shape[0], 5);
+    ck_assert_int_eq(r[1].inputs[0].shape[0], 5);
+    onnxc_session_free(s);
+    onnxc_session_free(plain);
+    onnxc_model_free(m);
+}
+END_TEST
+
 START_TEST(status_helpers)
 {
     ck_assert_str_eq(onnxc_code_name(ONNXC_ERR_MODEL), "invalid model");
@@ -365,6 +430,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, open_errors_are_reported);
     tcase_add_test(tc, open_file_works);
     tcase_add_test(tc, sessions_share_a_model_across_threads);
+    tcase_add_test(tc, profile_records_the_last_run);
     tcase_add_test(tc, status_helpers);
     suite_add_tcase(s, tc);
     return s;

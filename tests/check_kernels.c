@@ -14,7 +14,10 @@
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
 #include "kernels/pool.h"
+#include "kernels/winograd.h"
 #include "op_harness.h"
+
+TCase *kernels_gemm_tcase(void); /* kernels_gemm.c: every ISA's SGEMM */
 
 #define POISON 12345.0f /* what an output element the kernel forgot would keep */
 
@@ -271,6 +274,56 @@ static size_t kvol(const oc_conv_geom *g)
     return (size_t)(g->dim[0].kernel * g->dim[1].kernel * g->dim[2].kernel);
 }
 
+/* The activations a Conv may carry: none, Relu, and Clip with lo > hi. */
+static const oc_conv_act test_acts[] = {
+    {-INFINITY, INFINITY}, {0.0f, INFINITY}, {-0.25f, 0.5f}, {0.75f, -0.5f}};
+#define N_TEST_ACTS (sizeof test_acts / sizeof *test_acts)
+
+static void apply_act(float *y, size_t n, oc_conv_act act)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = y[i] < act.lo ? act.lo : y[i];
+        y[i] = v > act.hi ? act.hi : v;
+    }
+}
+
+/* Runs oc_conv_f32 on threads threads (a pool of that size, scratch sized
+ * for it) into y, which is first poisoned. */
+static void run_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
+                     const float *w, const float *b, oc_conv_act act, float *y, size_t y_n,
+                     int threads)
+{
+    for (size_t i = 0; i < y_n; i++) y[i] = POISON;
+    oc_pool *pool = NULL;
+    ck_assert_ptr_null(oc_pool_create(threads, &pool));
+    size_t ws_bytes;
+    ck_assert(oc_conv_f32_workspace(g, pw, threads, &ws_bytes));
+    void *ws = workspace(ws_bytes);
+    oc_conv_f32(g, pw, x, w, b, act, y, ws, ws_bytes, pool);
+    free(ws);
+    oc_pool_free(pool);
+}
+
+/* The buffers of prepared weights, freed together. */
+typedef struct test_allocs {
+    void *p[16];
+    int n;
+} test_allocs;
+
+static void *test_alloc(void *owner, size_t bytes)
+{
+    test_allocs *a = owner;
+    ck_assert_int_lt(a->n, 16);
+    void *p = malloc(bytes ? bytes : 1);
+    ck_assert_ptr_nonnull(p);
+    return a->p[a->n++] = p;
+}
+
+static void test_allocs_free(test_allocs *a)
+{
+    while (a->n > 0) free(a->p[--a->n]);
+}
+
 static void check_conv_case(const conv_case *cc, unsigned seed)
 {
     oc_conv_geom g = conv_geom_of(cc);
@@ -279,26 +332,42 @@ static void check_conv_case(const conv_case *cc, unsigned seed)
     size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
     float *x = dyadic(x_n, seed), *w = dyadic(w_n, seed + 1),
           *b = dyadic((size_t)g.out_channels, seed + 2);
-    float *y = filled(y_n, POISON), *expected = filled(y_n, -POISON);
-    size_t ws_bytes;
-    ck_assert(oc_conv_f32_workspace(&g, &ws_bytes));
-    void *ws = workspace(ws_bytes);
-    oc_conv_f32(&g, x, w, cc->bias ? b : NULL, y, ws);
-    oc_conv_f32_ref(&g, x, w, cc->bias ? b : NULL, expected);
-    char what[128];
-    snprintf(what, sizeof what, "conv case seed %u (rank %d, group %lld)", seed, cc->rank,
-             (long long)cc->group);
-    expect_close(y, expected, y_n, what);
-
-    /* The units are independent: computing them one by one, backwards, in
-     * a fresh output gives the same result. */
-    float *y2 = filled(y_n, POISON);
-    for (size_t u = oc_conv_f32_units(&g); u-- > 0;)
-        oc_conv_f32_run_units(&g, x, w, cc->bias ? b : NULL, y2, u, u + 1, ws);
-    ck_assert_msg(memcmp(y, y2, y_n * sizeof *y) == 0, "%s: unit-by-unit result differs", what);
-
-    free(ws);
-    free(x), free(w), free(b), free(y), free(y2), free(expected);
+    float *y = filled(y_n, POISON), *ref = filled(y_n, -POISON), *expected = filled(y_n, 0);
+    oc_conv_f32_ref(&g, x, w, cc->bias ? b : NULL, ref);
+    /* The weights as they are and packed for the GEMM; every activation, on
+     * 1 to 3 threads (the splits differ). */
+    test_allocs allocs = {{0}, 0};
+    oc_conv_weights packed;
+    ck_assert(oc_conv_prepare_method(&g, 0, w, test_alloc, &allocs, &packed));
+    for (int use_packed = 0; use_packed < 2; use_packed++)
+    for (size_t a = 0; a < N_TEST_ACTS; a++)
+        for (int threads = 1; threads <= 3; threads++) {
+            if (a > 0 && threads == 2) continue;
+            memcpy(expected, ref, y_n * sizeof *ref);
+            apply_act(expected, y_n, test_acts[a]);
+            run_conv(&g, use_packed ? &packed : NULL, x, w, cc->bias ? b : NULL, test_acts[a], y,
+                     y_n, threads);
+            char what[160];
+            snprintf(what, sizeof what,
+                     "conv case seed %u (rank %d, group %lld), packed %d, act %zu, %d threads",
+                     seed, cc->rank, (long long)cc->group, use_packed, a, threads);
+            expect_close(y, expected, y_n, what);
+        }
+    test_allocs_free(&allocs);
+    /* Scratch for one thread: a pool's other threads stay idle. */
+    {
+        size_t ws_bytes;
+        ck_assert(oc_conv_f32_workspace(&g, NULL, 1, &ws_bytes));
+        void *ws = workspace(ws_bytes);
+        oc_pool *pool = NULL;
+        ck_assert_ptr_null(oc_pool_create(3, &pool));
+        for (size_t i = 0; i < y_n; i++) y[i] = POISON;
+        oc_conv_f32(&g, NULL, x, w, cc->bias ? b : NULL, oc_conv_act_none(), y, ws, ws_bytes, pool);
+        expect_close(y, ref, y_n, "conv with scratch for one thread");
+        oc_pool_free(pool);
+        free(ws);
+    }
+    free(x), free(w), free(b), free(y), free(ref), free(expected);
 }
 
 START_TEST(conv_2d_shapes)
@@ -365,6 +434,265 @@ START_TEST(conv_1d_and_3d_shapes)
 }
 END_TEST
 
+/* ---- Winograd ---- */
+
+typedef struct wino_case {
+    int64_t batch, cin, cout, h, w, pad_t, pad_l, pad_b, pad_r;
+    bool bias;
+    int64_t kh, kw;
+} wino_case;
+
+static conv_case conv_case_of(const wino_case *wc)
+{
+    conv_case cc = {wc->batch, wc->cin, wc->cout, 1, 2, {wc->h, wc->w},
+                    {wc->kh, wc->kw}, {1, 1}, {1, 1},
+                    {wc->pad_t, wc->pad_l}, {wc->pad_b, wc->pad_r}, wc->bias};
+    return cc;
+}
+
+static float *uniform(size_t n, unsigned seed)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    oh_fill(p, n, seed, -1.0f, 1.0f);
+    return p;
+}
+
+static float *absolute(const float *p, size_t n)
+{
+    float *q = malloc((n ? n : 1) * sizeof *q);
+    ck_assert_ptr_nonnull(q);
+    for (size_t i = 0; i < n; i++) q[i] = fabsf(p[i]);
+    return q;
+}
+
+/* The worst |y - expected| / bound over the elements. */
+static double worst_ratio(const float *y, const float *expected, const float *bound, size_t n,
+                          size_t *where)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = fabs((double)y[i] - expected[i]) / ((double)bound[i] + 1e-30);
+        if (!(r <= worst)) { /* NaN included */
+            worst = r;
+            *where = i;
+        }
+    }
+    return worst;
+}
+
+/* Winograd (tile m) against the direct double-precision reference on
+ * real-valued data, for every activation and 1 to 3 threads: each element
+ * within tol * (|x| (*) |w| + |b|), the scale of its rounding errors. (On
+ * these cases the worst seen is about 1.2e-7 of that for F(2,3), 2.5e-6
+ * for F(4,3) and 7e-6 for F(6,3); direct float summation stays near 1e-7.) */
+static void check_winograd_case(const wino_case *wc, int m, double tol, unsigned seed)
+{
+    conv_case cc = conv_case_of(wc);
+    oc_conv_geom g = conv_geom_of(&cc);
+    ck_assert(oc_winograd_applies(&g));
+    size_t x_n = (size_t)(g.batch * g.in_channels) * plane_in(&g);
+    size_t w_n = (size_t)(g.out_channels * g.in_channels) * kvol(&g);
+    size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
+    float *x = uniform(x_n, seed), *w = uniform(w_n, seed + 1);
+    float *b = uniform((size_t)g.out_channels, seed + 2);
+    float *ax = absolute(x, x_n), *aw = absolute(w, w_n), *ab = absolute(b, (size_t)g.out_channels);
+    float *ref = filled(y_n, 0), *bound = filled(y_n, 0), *expected = filled(y_n, 0);
+    float *y = filled(y_n, POISON);
+    const float *bias = wc->bias ? b : NULL;
+    oc_conv_f32_ref(&g, x, w, bias, ref);
+    oc_conv_f32_ref(&g, ax, aw, wc->bias ? ab : NULL, bound);
+
+    test_allocs allocs = {{0}, 0};
+    oc_conv_weights pw;
+    ck_assert(oc_conv_prepare_method(&g, m, w, test_alloc, &allocs, &pw));
+    ck_assert_int_eq(pw.winograd_m, m);
+    for (size_t a = 0; a < N_TEST_ACTS; a++)
+        for (int threads = 1; threads <= 3; threads++) {
+            if (a > 0 && threads != 1) continue;
+            memcpy(expected, ref, y_n * sizeof *ref);
+            apply_act(expected, y_n, test_acts[a]);
+            run_conv(&g, &pw, x, w, bias, test_acts[a], y, y_n, threads);
+            size_t at = 0;
+            double r = worst_ratio(y, expected, bound, y_n, &at);
+            ck_assert_msg(r <= tol,
+                          "winograd F(%d,3) seed %u act %zu threads %d: y[%zu] = %.9g, expected "
+                          "%.9g (error %.3g x the bound, allowed %.3g)",
+                          m, seed, a, threads, at, y[at], expected[at], r, tol);
+        }
+
+    /* The reference Winograd (double) agrees with the direct reference. */
+    if (y_n * (size_t)g.in_channels < 2000000) {
+        oc_winograd_conv_ref(&g, m, x, w, bias, y);
+        size_t at = 0;
+        double r = worst_ratio(y, ref, bound, y_n, &at);
+        ck_assert_msg(r <= 1e-6, "reference winograd F(%d,3): y[%zu] = %.9g, expected %.9g", m,
+                      at, y[at], ref[at]);
+    }
+    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(ref), free(bound);
+    free(expected), free(y);
+    test_allocs_free(&allocs);
+}
+
+/* batch, cin, cout, h, w, pads (top, left, bottom, right), bias */
+static const wino_case wino_cases[] = {
+    {1, 8, 8, 8, 8, 1, 1, 1, 1, true, 3, 3},        /* whole tiles */
+    {1, 3, 5, 7, 9, 1, 1, 1, 1, true, 3, 3},        /* odd everything */
+    {2, 16, 24, 13, 11, 1, 1, 1, 1, false, 3, 3},   /* batch 2, partial tiles */
+    {1, 9, 7, 12, 10, 0, 0, 0, 0, true, 3, 3},      /* no padding */
+    {1, 6, 4, 5, 6, 2, 0, 1, 2, true, 3, 3},        /* asymmetric and wide pads */
+    {3, 4, 9, 1, 1, 1, 1, 1, 1, true, 3, 3},        /* 1x1 images */
+    {1, 5, 3, 3, 40, 1, 1, 1, 1, true, 3, 3},       /* one tile row, many columns */
+    {1, 17, 70, 37, 35, 1, 1, 1, 1, true, 3, 3},    /* several sub-blocks and channel blocks */
+    {2, 40, 33, 25, 31, 1, 1, 1, 1, false, 3, 3},   /* tiles of both images in one group */
+    {1, 520, 9, 42, 38, 1, 1, 1, 1, true, 3, 3},    /* several super-blocks */
+    {4, 64, 130, 7, 7, 1, 1, 1, 1, true, 3, 3},     /* small images, many channels */
+    /* bigger kernels in 3x3 pieces: 5x5, 7x7, 4x4, 3x5, 9x9, 6x8 */
+    {1, 12, 10, 17, 15, 2, 2, 2, 2, true, 5, 5},
+    {2, 5, 7, 16, 13, 3, 3, 3, 3, false, 7, 7},
+    {1, 9, 6, 11, 12, 1, 2, 2, 1, true, 4, 4},
+    {1, 8, 9, 10, 21, 1, 2, 1, 2, true, 3, 5},
+    {1, 4, 5, 12, 12, 4, 4, 4, 4, true, 9, 9},
+    {1, 6, 7, 14, 15, 0, 3, 1, 4, true, 6, 8},
+    {1, 3, 4, 4, 5, 2, 2, 2, 2, true, 5, 5},  /* image smaller than the kernel */
+    /* wide rows: groups of 16 tiles side by side inside the image */
+    {1, 6, 5, 13, 150, 1, 1, 1, 1, true, 3, 3},
+    {2, 5, 4, 14, 141, 2, 2, 2, 2, true, 5, 5},
+    {1, 4, 3, 9, 70, 0, 0, 0, 0, false, 3, 3},
+};
+
+START_TEST(winograd_f2_matches_reference)
+{
+    for (size_t i = 0; i < sizeof wino_cases / sizeof *wino_cases; i++)
+        check_winograd_case(&wino_cases[i], 2, 5e-6, 600 + 3 * (unsigned)i);
+}
+END_TEST
+
+START_TEST(winograd_f4_matches_reference)
+{
+    for (size_t i = 0; i < sizeof wino_cases / sizeof *wino_cases; i++)
+        check_winograd_case(&wino_cases[i], 4, 1e-5, 700 + 3 * (unsigned)i);
+}
+END_TEST
+
+START_TEST(winograd_f6_matches_reference)
+{
+    for (size_t i = 0; i < sizeof wino_cases / sizeof *wino_cases; i++)
+        check_winograd_case(&wino_cases[i], 6, 4e-5, 800 + 3 * (unsigned)i);
+}
+END_TEST
+
+/* Strided convolutions through space-to-depth and Winograd: the weights
+ * prepared for the regrouped form (checked), the result within Winograd's
+ * rounding scale of the direct reference, on 1 to 3 threads. */
+START_TEST(conv_space_to_depth)
+{
+    /* batch, cin, cout, group, rank, in, kernel, stride, dilation, pad_b, pad_e, bias */
+    static const conv_case cases[] = {
+        {1, 3, 16, 1, 2, {63, 63}, {11, 11}, {4, 4}, {1, 1}, {2, 2}, {2, 2}, true}, /* AlexNet */
+        {2, 3, 9, 1, 2, {40, 37}, {11, 11}, {4, 4}, {1, 1}, {1, 3}, {2, 0}, false},
+        {1, 2, 8, 1, 2, {30, 31}, {9, 9}, {3, 3}, {1, 1}, {4, 4}, {4, 4}, true},
+        {1, 4, 10, 1, 2, {21, 26}, {6, 5}, {2, 2}, {1, 1}, {2, 1}, {3, 2}, true},
+        {2, 3, 8, 1, 2, {40, 41}, {11, 11}, {4, 4}, {1, 1}, {5, 5}, {5, 5}, true}, /* wide pads */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        oc_conv_geom g = conv_geom_of(&cases[i]);
+        size_t x_n = (size_t)(g.batch * g.in_channels) * plane_in(&g);
+        size_t w_n = (size_t)(g.out_channels * g.in_channels) * kvol(&g);
+        size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
+        unsigned seed = 950 + 5 * (unsigned)i;
+        float *x = uniform(x_n, seed), *w = uniform(w_n, seed + 1);
+        float *b = uniform((size_t)g.out_channels, seed + 2);
+        float *ax = absolute(x, x_n), *aw = absolute(w, w_n);
+        float *ab = absolute(b, (size_t)g.out_channels);
+        float *ref = filled(y_n, 0), *bound = filled(y_n, 0), *y = filled(y_n, POISON);
+        const float *bias = cases[i].bias ? b : NULL;
+        oc_conv_f32_ref(&g, x, w, bias, ref);
+        oc_conv_f32_ref(&g, ax, aw, cases[i].bias ? ab : NULL, bound);
+        test_allocs allocs = {{0}, 0};
+        oc_conv_weights pw;
+        ck_assert(oc_conv_prepare_weights(&g, true, w, test_alloc, &allocs, &pw));
+        ck_assert_msg(pw.s2d == (int)g.dim[2].stride && pw.winograd_m != 0,
+                      "case %zu: s2d %d, winograd %d", i, pw.s2d, pw.winograd_m);
+        ck_assert_ptr_eq(pw.source, w);
+        for (int threads = 1; threads <= 3; threads++) {
+            run_conv(&g, &pw, x, w, bias, oc_conv_act_none(), y, y_n, threads);
+            size_t at = 0;
+            double r = worst_ratio(y, ref, bound, y_n, &at);
+            ck_assert_msg(r <= 1e-5, "space-to-depth case %zu, %d threads: y[%zu] = %.9g, "
+                          "expected %.9g (%.3g x the bound)", i, threads, at, y[at], ref[at], r);
+        }
+        test_allocs_free(&allocs);
+        free(x), free(w), free(b), free(ax), free(aw), free(ab), free(ref), free(bound), free(y);
+    }
+}
+END_TEST
+
+/* Geometries Winograd does not compute take another method even when
+ * given transformed weights (made for a 3x3 stride-1 convolution with the
+ * same channels); the transforms of a single tile match the matrices. */
+START_TEST(winograd_applicability)
+{
+    /* stride 2, dilation 2, 1x1 image with a 3x3 window in padding */
+    static const conv_case others[] = {
+        {1, 8, 8, 1, 2, {9, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, true},
+        {1, 8, 8, 1, 2, {9, 9}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}, true},
+        {2, 8, 8, 1, 2, {11, 12}, {3, 3}, {2, 1}, {1, 1}, {0, 1}, {1, 1}, false},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        oc_conv_geom g = conv_geom_of(&others[i]);
+        ck_assert(!oc_winograd_applies(&g));
+        conv_case plain = others[i];
+        plain.stride[0] = plain.stride[1] = plain.dilation[0] = plain.dilation[1] = 1;
+        oc_conv_geom g3 = conv_geom_of(&plain);
+        ck_assert(oc_winograd_applies(&g3));
+        size_t x_n = (size_t)(g.batch * g.in_channels) * plane_in(&g);
+        size_t w_n = (size_t)(g.out_channels * g.in_channels) * kvol(&g);
+        size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
+        float *x = dyadic(x_n, 900 + (unsigned)i), *w = dyadic(w_n, 901 + (unsigned)i);
+        float *y = filled(y_n, POISON), *ref = filled(y_n, 0);
+        test_allocs allocs = {{0}, 0};
+        oc_conv_weights pw;
+        ck_assert(oc_conv_prepare_method(&g3, 4, w, test_alloc, &allocs, &pw));
+        ck_assert_int_eq(pw.winograd_m, 4);
+        oc_conv_f32_ref(&g, x, w, NULL, ref);
+        run_conv(&g, &pw, x, w, NULL, oc_conv_act_none(), y, y_n, 2);
+        expect_close(y, ref, y_n, "conv with transformed weights it cannot use");
+        /* Asked for Winograd on a geometry it does not compute: nothing. */
+        oc_conv_weights none;
+        ck_assert(oc_conv_prepare_method(&g, 4, w, test_alloc, &allocs, &none));
+        ck_assert_int_eq(none.winograd_m, 0);
+        test_allocs_free(&allocs);
+        free(x), free(w), free(y), free(ref);
+    }
+    /* Winograd applies to 1-D-looking 2-D (1 x W input, 3x3 kernel, padded). */
+    conv_case one_row = {1, 2, 2, 1, 2, {1, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true};
+    oc_conv_geom g1 = conv_geom_of(&one_row);
+    ck_assert(oc_winograd_applies(&g1));
+
+    /* One tile by the reference transforms and by hand: the 1-D F(m,3)
+     * with an impulse input picks out the kernel. */
+    for (int m = 2; m <= 6; m += 2) {
+        int a = m + 2;
+        double d[64] = {0}, v[64], gk[9], u[64], prod[64], out[36];
+        for (int i = 0; i < 9; i++) gk[i] = i + 1;
+        for (int i = 0; i < a * a; i++) d[i] = (i * 7 % 11) - 5;
+        oc_winograd_input_ref(m, d, v);
+        oc_winograd_kernel_ref(m, gk, u);
+        for (int i = 0; i < a * a; i++) prod[i] = u[i] * v[i];
+        oc_winograd_output_ref(m, prod, out);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++) {
+                double direct = 0;
+                for (int p = 0; p < 3; p++)
+                    for (int q = 0; q < 3; q++) direct += d[(i + p) * a + j + q] * gk[p * 3 + q];
+                ck_assert_msg(fabs(out[i * m + j] - direct) < 1e-9, "F(%d,3) tile [%d][%d]", m,
+                              i, j);
+            }
+    }
+}
+END_TEST
+
 /* ======================================================================== */
 /* Pooling                                                                  */
 /* ======================================================================== */
@@ -428,6 +756,9 @@ static const pool_case pool_cases[] = {
     {1, 3, {32, 32, 32}, {5, 5, 5}, {3, 3, 3}, {2, 2, 2}, {0, 0, 0}, {0, 0, 0}, true},
     {2, 2, {7, 7}, {7, 7}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, false},  /* global-sized window */
     {2, 2, {5, 40}, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {2, 2}, false}, /* mostly interior rows */
+    {2, 2, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true},   /* GoogLeNet 3x3 s1 p1 */
+    {1, 2, {9, 17}, {2, 4}, {3, 3}, {1, 1}, {0, 1}, {1, 2}, false},   /* stride 3 */
+    {2, 1, {2500}, {3}, {2}, {1}, {1}, {1}, true},                    /* rows past the buffer */
 };
 
 START_TEST(maxpool_matches_reference)
@@ -526,11 +857,17 @@ int main(void)
     tcase_add_test(gemm, sgemm_workspace_grows_with_size);
     tcase_add_test(gemm, sgemm_real_values_within_rounding_bound);
     suite_add_tcase(s, gemm);
+    suite_add_tcase(s, kernels_gemm_tcase());
 
     TCase *conv = tcase_create("conv");
     tcase_set_timeout(conv, 600);
     tcase_add_test(conv, conv_2d_shapes);
     tcase_add_test(conv, conv_1d_and_3d_shapes);
+    tcase_add_test(conv, winograd_f2_matches_reference);
+    tcase_add_test(conv, winograd_f4_matches_reference);
+    tcase_add_test(conv, winograd_f6_matches_reference);
+    tcase_add_test(conv, winograd_applicability);
+    tcase_add_test(conv, conv_space_to_depth);
     suite_add_tcase(s, conv);
 
     TCase *pool = tcase_create("pool");

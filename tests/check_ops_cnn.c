@@ -12,6 +12,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/pool.h"
+#include "core/threadpool.h"
 #include "op_harness.h"
 
 /* ---- helpers ---- */
@@ -226,6 +227,181 @@ START_TEST(conv_matches_reference)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         check_conv(&cases[i], 22, 10 + 5 * (unsigned)i);
         check_conv(&cases[i], 1, 11 + 5 * (unsigned)i);
+    }
+}
+END_TEST
+
+/* ---- Conv as a session runs it: weights packed at load, threads, fused
+ * activation ---- */
+
+typedef struct pack_allocs {
+    void *p[16];
+    int n;
+} pack_allocs;
+
+static void *pack_alloc(void *owner, size_t bytes)
+{
+    pack_allocs *a = owner;
+    ck_assert_int_lt(a->n, 16);
+    void *p = oc_aligned_alloc(bytes ? bytes : 1);
+    ck_assert_ptr_nonnull(p);
+    return a->p[a->n++] = p;
+}
+
+/* Prepares h's Conv, runs its pack hook with W (and B) constant and X's
+ * shape known or not (x_known), infers for threads threads and runs on a
+ * pool of them with activation act and the inputs run_in (whose W may
+ * differ from the packed one). y gets the output (free with
+ * oh_free_outputs); *allocs the packed buffers. */
+static onnxc_status *run_conv_session(oh_node *h, int n_in, const oc_tensor *const *pack_in,
+                                      const oc_tensor *const *run_in, bool x_known, int threads,
+                                      oc_activation act, oc_tensor *y, pack_allocs *allocs)
+{
+    oc_node *n = &h->node;
+    n->n_inputs = n_in;
+    n->n_outputs = 1;
+    for (int i = 0; i < n_in; i++) h->input_names[i] = "in";
+    h->output_names[0] = "out";
+    memset(y, 0, sizeof *y);
+    n->op = oc_op_find("", "Conv", n->opset);
+    ck_assert_ptr_nonnull(n->op);
+    ck_assert(n->op->pack != NULL);
+    void *params = NULL;
+    OC_TRY(n->op->prepare(n, &h->arena, &params));
+    n->params = params;
+    n->fused = act;
+
+    oc_tensor shapes[3];
+    const oc_tensor *in[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < n_in; i++) {
+        shapes[i] = *pack_in[i];
+        if (i == 0) shapes[i].data = NULL; /* X is not constant */
+        in[i] = &shapes[i];
+    }
+    if (!x_known) in[0] = NULL;
+    oc_pack_ctx pc = {n, &h->arena, n_in, in, pack_alloc, allocs};
+    OC_TRY(n->op->pack(&pc));
+
+    in[0] = &shapes[0];
+    oc_tensor *outp[1] = {y};
+    oc_infer_ctx ic = {n, params, n_in, in, 1, outp, 0, threads};
+    OC_TRY(n->op->infer(&ic));
+    OC_TRY(oc_tensor_set_sizes(y));
+    y->data = oc_aligned_alloc(y->nbytes);
+    memset(y->data, 0xA5, y->nbytes);
+    void *ws = ic.workspace ? oc_aligned_alloc(ic.workspace) : NULL;
+    oc_pool *pool = NULL;
+    OC_TRY(oc_pool_create(threads, &pool));
+    oc_run_ctx rc = {n, params, n_in, run_in, 1, outp, ws, ic.workspace, pool};
+    onnxc_status *st = n->op->run(&rc);
+    oc_pool_free(pool);
+    oc_aligned_free(ws);
+    return st;
+}
+
+static void act_ref(float *y, size_t n, oc_activation act)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (act.kind == OC_ACT_RELU) {
+            if (y[i] < 0) y[i] = 0;
+        } else if (act.kind == OC_ACT_CLIP) {
+            float v = y[i] < act.min ? act.min : y[i];
+            y[i] = v > act.max ? act.max : v;
+        }
+    }
+}
+
+typedef struct session_case {
+    conv_setup cs;
+    bool winograd; /* the setup is one Winograd computes (3x3, stride 1, one group) */
+} session_case;
+
+/* Each element within the rounding scale of Winograd: 1e-5 of |x| (*) |w| + |b|. */
+static void expect_close_to_bound(const float *y, const float *e, const float *bound, size_t n,
+                                  const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(y[i] - e[i]) <= 1e-5f * bound[i] + 1e-7f,
+                      "%s: element %zu is %.9g, expected %.9g", what, i, y[i], e[i]);
+}
+
+START_TEST(conv_packed_threads_and_fused_activation)
+{
+    static const session_case cases[] = {
+        /* Winograd: enough tiles and channels */
+        {{1, 16, 24, 1, {21, 19}, {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false}, true}, true},
+        {{2, 12, 9, 1, {8, 13}, {2, {3, 3}, {1, 1}, {1, 1}, {0, 2}, {1, 0}, false}, false}, true},
+        /* packed for the GEMM: 1x1, strided 3x3, 5x5, grouped */
+        {{1, 32, 40, 1, {9, 11}, {2, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, false}, true}, false},
+        {{2, 8, 16, 1, {15, 14}, {2, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, false}, true}, false},
+        {{1, 6, 10, 1, {12, 12}, {2, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {2, 2}, false}, true}, false},
+        {{1, 8, 12, 4, {10, 9}, {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false}, true}, false},
+        /* depthwise and few channels: not packed, still threaded */
+        {{1, 8, 8, 8, {11, 10}, {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false}, true}, false},
+    };
+    static const oc_activation acts[] = {
+        {OC_ACT_NONE, 0, 0}, {OC_ACT_RELU, 0, 0}, {OC_ACT_CLIP, -0.5f, 0.25f}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+        const conv_setup *cs = &cases[ci].cs;
+        unsigned seed = 40 + 7 * (unsigned)ci;
+        int rank = cs->w.rank;
+        int64_t xd[5] = {cs->batch, cs->cin}, wd[5] = {cs->cout, cs->cin / cs->group},
+                bd[1] = {cs->cout};
+        for (int i = 0; i < rank; i++) xd[2 + i] = cs->in[i], wd[2 + i] = cs->w.kernel[i];
+        oc_tensor x = random_tensor(rank + 2, xd, seed), w = random_tensor(rank + 2, wd, seed + 1);
+        oc_tensor w2 = random_tensor(rank + 2, wd, seed + 3); /* a session's override */
+        oc_tensor b = random_tensor(1, bd, seed + 2);
+        oc_conv_geom g = {cs->batch, cs->cin, cs->cout, cs->group, {{0}}};
+        spec_to_dims(&cs->w, cs->in, g.dim);
+        size_t y_n = count_of(rank + 2, xd) / (size_t)cs->cin * (size_t)cs->cout;
+        for (int i = 0; i < rank; i++)
+            y_n = y_n / (size_t)cs->in[i] * (size_t)g.dim[3 - rank + i].out;
+        float *ref = malloc(y_n * sizeof *ref), *ref2 = malloc(y_n * sizeof *ref2);
+        float *bound = malloc(y_n * sizeof *bound), *expected = malloc(y_n * sizeof *expected);
+        float *ax = malloc(x.nbytes), *aw = malloc(w.nbytes), *ab = malloc(b.nbytes);
+        for (size_t i = 0; i < x.count; i++) ax[i] = fabsf(((float *)x.data)[i]);
+        for (size_t i = 0; i < w.count; i++) aw[i] = fabsf(((float *)w.data)[i]);
+        for (size_t i = 0; i < b.count; i++) ab[i] = fabsf(((float *)b.data)[i]);
+        oc_conv_f32_ref(&g, x.data, w.data, cs->bias ? b.data : NULL, ref);
+        oc_conv_f32_ref(&g, x.data, w2.data, cs->bias ? b.data : NULL, ref2);
+        oc_conv_f32_ref(&g, ax, aw, cs->bias ? ab : NULL, bound);
+
+        int n_in = cs->bias ? 3 : 2;
+        const oc_tensor *in[3] = {&x, &w, &b}, *in2[3] = {&x, &w2, &b};
+        for (size_t a = 0; a < sizeof acts / sizeof *acts; a++)
+            for (int threads = 1; threads <= 3; threads++)
+                for (int known = 0; known < 2; known++) {
+                    for (int override = 0; override < 2; override++) {
+                        if (override && (a != 1 || threads != 2)) continue;
+                        oh_node h;
+                        int64_t pads[6];
+                        oh_init(&h, "Conv", 13);
+                        set_window_attrs(&h, &cs->w, pads, true);
+                        if (cs->group != 1) oh_attr_int(&h, "group", cs->group);
+                        pack_allocs allocs = {{0}, 0};
+                        oc_tensor y;
+                        expect_ok(run_conv_session(&h, n_in, in, override ? in2 : in, known,
+                                                   threads, acts[a], &y, &allocs));
+                        ck_assert_uint_eq(y.count, y_n);
+                        /* Packed at load: everything but the depthwise case. */
+                        ck_assert_int_eq(allocs.n > 0, cs->group == 1 || cs->cin != cs->group);
+                        memcpy(expected, override ? ref2 : ref, y_n * sizeof *ref);
+                        act_ref(expected, y_n, acts[a]);
+                        char what[160];
+                        snprintf(what, sizeof what,
+                                 "Conv case %zu act %zu threads %d x known %d override %d", ci, a,
+                                 threads, known, override);
+                        if (cases[ci].winograd && !override)
+                            expect_close_to_bound(y.data, expected, bound, y_n, what);
+                        else
+                            expect_values(y.data, expected, y_n, what);
+                        oh_free_outputs(1, &y);
+                        for (int i = 0; i < allocs.n; i++) oc_aligned_free(allocs.p[i]);
+                        oh_free(&h);
+                    }
+                }
+        free(ref), free(ref2), free(bound), free(expected), free(ax), free(aw), free(ab);
+        free(x.data), free(w.data), free(w2.data), free(b.data);
     }
 }
 END_TEST
@@ -1078,6 +1254,84 @@ START_TEST(global_average_pool)
 }
 END_TEST
 
+/* A one-input op prepared, inferred for threads threads and run on a pool
+ * of them; outputs as oh_run gives them (free with oh_free_outputs). */
+static onnxc_status *run_threaded(oh_node *h, const oc_tensor *x, int n_out, oc_tensor *out,
+                                  int threads)
+{
+    oc_node *n = &h->node;
+    n->n_inputs = 1;
+    n->n_outputs = n_out;
+    h->input_names[0] = "in";
+    for (int i = 0; i < n_out; i++) h->output_names[i] = "out";
+    memset(out, 0, (size_t)n_out * sizeof *out);
+    n->op = oc_op_find("", n->op_type, n->opset);
+    ck_assert_ptr_nonnull(n->op);
+    void *params = NULL;
+    if (n->op->prepare) OC_TRY(n->op->prepare(n, &h->arena, &params));
+    n->params = params;
+    oc_tensor shape = *x;
+    shape.data = NULL;
+    const oc_tensor *in[1] = {&shape};
+    oc_tensor *outp[2] = {&out[0], n_out > 1 ? &out[1] : NULL};
+    oc_infer_ctx ic = {n, params, 1, in, n_out, outp, 0, threads};
+    OC_TRY(n->op->infer(&ic));
+    for (int i = 0; i < n_out; i++) {
+        OC_TRY(oc_tensor_set_sizes(outp[i]));
+        outp[i]->data = oc_aligned_alloc(outp[i]->nbytes);
+        memset(outp[i]->data, 0xA5, outp[i]->nbytes);
+    }
+    void *ws = ic.workspace ? oc_aligned_alloc(ic.workspace) : NULL;
+    oc_pool *pool = NULL;
+    OC_TRY(oc_pool_create(threads, &pool));
+    const oc_tensor *run_in[1] = {x};
+    oc_run_ctx rc = {n, params, 1, run_in, n_out, outp, ws, ic.workspace, pool};
+    onnxc_status *st = n->op->run(&rc);
+    oc_pool_free(pool);
+    oc_aligned_free(ws);
+    return st;
+}
+
+/* Pooling split over 2 and 3 threads gives what one thread gives. */
+START_TEST(pool_ops_threaded)
+{
+    int64_t xd[4] = {3, 40, 23, 21};
+    oc_tensor x = random_tensor(4, xd, 77);
+    static const int64_t kernel[2] = {3, 3}, stride[2] = {2, 2}, pads[4] = {1, 1, 1, 1};
+    const char *ops[] = {"MaxPool", "MaxPool", "AveragePool", "GlobalAveragePool",
+                         "GlobalMaxPool"};
+    for (size_t oi = 0; oi < sizeof ops / sizeof *ops; oi++) {
+        int n_out = oi == 1 ? 2 : 1; /* MaxPool with Indices */
+        oc_tensor ref[2];
+        for (int threads = 1; threads <= 3; threads++) {
+            oh_node h;
+            oh_init(&h, ops[oi], 13);
+            if (oi < 3) {
+                oh_attr_ints(&h, "kernel_shape", kernel, 2);
+                oh_attr_ints(&h, "strides", stride, 2);
+                oh_attr_ints(&h, "pads", pads, 4);
+                oh_attr_int(&h, "ceil_mode", 1);
+            }
+            oc_tensor out[2];
+            expect_ok(run_threaded(&h, &x, n_out, out, threads));
+            if (threads == 1) {
+                memcpy(ref, out, sizeof ref);
+            } else {
+                for (int i = 0; i < n_out; i++) {
+                    ck_assert_uint_eq(out[i].nbytes, ref[i].nbytes);
+                    ck_assert_msg(memcmp(out[i].data, ref[i].data, ref[i].nbytes) == 0,
+                                  "%s output %d on %d threads differs", ops[oi], i, threads);
+                }
+                oh_free_outputs(n_out, out);
+            }
+            oh_free(&h);
+        }
+        oh_free_outputs(n_out, ref);
+    }
+    free(x.data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops_cnn");
@@ -1085,6 +1339,7 @@ int main(void)
     tcase_add_test(conv, conv_matches_reference);
     tcase_add_test(conv, conv_auto_pad);
     tcase_add_test(conv, conv_invalid_models_are_errors);
+    tcase_add_test(conv, conv_packed_threads_and_fused_activation);
     TCase *gemm = tcase_create("gemm");
     tcase_add_test(gemm, gemm_every_c_shape);
     tcase_add_test(gemm, gemm_larger_and_vector_shapes);
@@ -1100,6 +1355,7 @@ int main(void)
     tcase_add_test(pool, avgpool_1d_by_hand_and_reference);
     tcase_add_test(pool, avgpool_and_maxpool_auto_pad);
     tcase_add_test(pool, global_average_pool);
+    tcase_add_test(pool, pool_ops_threaded);
     TCase *cases[] = {conv, gemm, pool};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tcase_set_timeout(cases[i], 300);

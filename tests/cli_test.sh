@@ -175,10 +175,10 @@ real_name=$(basename "$real")
 check "--help, help, CMD --help, --version"
 expect 0 --help
 out_has '^Usage: onnxc COMMAND'
-out_has 'run MODEL' && out_has 'info MODEL' && out_has 'test CASE_DIR'
+out_has 'run MODEL' && out_has 'info MODEL' && out_has 'test CASE_DIR' && out_has 'bench MODEL'
 expect 0 help
 out_has '^Usage: onnxc COMMAND'
-for cmd in run info test; do
+for cmd in run info test bench; do
     expect 0 "$cmd" --help
     out_has "^Usage: onnxc $cmd"
     expect 0 help "$cmd"
@@ -274,6 +274,126 @@ expect 0 run "$real/model.onnx" --input "$real/test_data_set_0/input_0.pb" \
     --output-dir "$work/real_out" --threads 1
 out_has "^output 0 '"
 [ -s "$work/real_out/output_0.pb" ] || fail "no output_0.pb written for $real_name"
+
+# ---- run --profile ------------------------------------------------------------------
+
+# check_trace FILE X_EVENTS: FILE is a Chrome trace of X_EVENTS complete events
+# (the run and its nodes).
+check_trace() {
+    [ -s "$1" ] || fail "no trace written to $1"
+    if /usr/bin/python3 -c 'import json' 2>/dev/null; then
+        /usr/bin/python3 - "$1" "$2" <<'EOF' || fail "$1 is not a valid Chrome trace"
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as f:
+    trace = json.load(f)
+events = trace["traceEvents"]
+x = [e for e in events if e["ph"] == "X"]
+assert len(x) == int(sys.argv[2]), "%d X events" % len(x)
+for e in x:
+    for key in ("name", "cat", "ts", "dur", "pid", "tid"):
+        assert key in e, "an event lacks %s: %s" % (key, e)
+    assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
+    assert isinstance(e["dur"], (int, float)) and e["dur"] >= 0, e
+run = x[0]
+assert run["name"] == "run", run
+for e in x[1:]:
+    assert e["args"]["op_type"] == e["cat"], e
+    assert e["ts"] >= run["ts"] and e["ts"] + e["dur"] <= run["ts"] + run["dur"] + 1e-3, e
+    assert all(isinstance(s, str) for s in e["args"]["inputs"] + e["args"]["outputs"]), e
+assert any(e["ph"] == "M" and e["name"] == "process_name" for e in events)
+EOF
+    else
+        echo "note: /usr/bin/python3 not found; the trace's structure is checked with grep"
+        grep -q '^{"displayTimeUnit":"ms","traceEvents":\[$' "$1" || fail "$1: no traceEvents"
+        [ "$(grep -c '"ph":"X"' "$1")" = "$2" ] || fail "$1: not $2 X events"
+        tail -n 1 "$1" | grep -q '^\]}$' || fail "$1: not closed"
+    fi
+}
+
+check "run --profile writes a Chrome trace (JSON, one X event per node)"
+expect 0 run "$work/relu.onnx" --input "$work/x.pb" --profile "$work/relu_trace.json"
+out_has "^wrote .*relu_trace.json \(a trace of 1 nodes\)$"
+out_has "row 1 top-3: class 0 \(3\)"
+check_trace "$work/relu_trace.json" 2
+grep -q '"name":"Relu#0","cat":"Relu","ph":"X"' "$work/relu_trace.json" ||
+    fail "the unnamed Relu node is not labelled Relu#0"
+grep -q '"inputs":\["x: float32 \[2, 3\]"\],"outputs":\["y: float32 \[2, 3\]"\]' \
+    "$work/relu_trace.json" || fail "the trace lacks the node's shapes"
+expect 0 run "$real/model.onnx" --input "$real/test_data_set_0/input_0.pb" --threads 1 \
+    --profile "$work/real_trace.json"
+n_nodes=$(sed -n 's/^wrote .* (a trace of \([0-9]*\) nodes)$/\1/p' "$work/out")
+[ -n "$n_nodes" ] && [ "$n_nodes" -ge 1 ] || fail "run --profile did not say how many nodes"
+check_trace "$work/real_trace.json" $((n_nodes + 1))
+expect_error 1 run "$work/relu.onnx" --input "$work/x.pb" --profile "$work/no_such_dir/t.json"
+err_has "cannot create .*no_such_dir/t.json"
+expect_error 2 run "$work/relu.onnx" --profile
+err_has "needs a value"
+
+# ---- bench -------------------------------------------------------------------------------
+
+bench_line='^bench: median_ms=[0-9]+\.[0-9]+ p90_ms=[0-9]+\.[0-9]+ min_ms=[0-9]+\.[0-9]+ threads='
+# last_line_is REGEX: the last line of stdout matches.
+last_line_is() {
+    tail -n 1 "$work/out" | grep -qE -- "$1" || fail "the last line '$(tail -n 1 "$work/out")' lacks /$1/"
+}
+
+check "bench: load, latency, peak RSS, and the bench: line last"
+expect 0 bench "$work/relu.onnx" --input "$work/x.pb" --iters 3 --warmup 2 --threads 1
+out_has "^model: .*relu.onnx$"
+out_has "^load: [0-9]+\.[0-9]+ ms"
+out_has "^session: 1 thread, created in"
+out_has "^first run: [0-9]+\.[0-9]+ ms"
+out_has "^timed runs: 3$"
+out_has "^latency: mean [0-9.]+ ms, median [0-9.]+ ms, p90 [0-9.]+ ms, min [0-9.]+ ms, max [0-9.]+ ms"
+out_has "^peak RSS: [0-9]+\.[0-9] MiB$"
+out_lacks "time per op type"
+last_line_is "${bench_line}1\$"
+[ ! -s "$work/err" ] || fail "bench with every input given printed to stderr"
+
+check "bench with a generated input, --threads 0 (the core count), --warmup 0, --no-optimize"
+expect 0 bench "$work/relu.onnx" --iters 1 --warmup 0 --threads 0 --seed 3 --no-optimize
+err_has "^onnxc: note: input 'x' not given: using float32 \[1, 3\]"
+out_lacks "^first run"
+out_has "^timed runs: 1 \(the first also plans the memory\)$"
+out_has "; --no-optimize\)$"
+last_line_is "${bench_line}[1-9][0-9]*\$"
+
+check "bench --per-node: time per op type and the slowest nodes, from the profile"
+expect 0 bench "$work/relu.onnx" --input "x=$work/x.npy" --iters 2 --per-node --threads 2
+out_has "^time per op type"
+out_has "^  Relu +1 +[0-9]+\.[0-9]+ +100\.0%$"
+out_has "^slowest nodes"
+out_has "^ +[0-9]+\.[0-9]+ +100\.0%  Relu +\[2, 3\] +Relu#0$"
+last_line_is "${bench_line}2\$"
+
+check "bench --profile writes the last timed run as a Chrome trace"
+expect 0 bench "$real/model.onnx" --input "$real/test_data_set_0/input_0.pb" --iters 2 \
+    --threads 1 --per-node --profile "$work/bench_trace.json"
+out_has "^wrote .*bench_trace.json"
+n_nodes=$(sed -n 's/^wrote .* (a trace of the last run, \([0-9]*\) nodes)$/\1/p' "$work/out")
+[ -n "$n_nodes" ] || fail "bench --profile did not say how many nodes"
+check_trace "$work/bench_trace.json" $((n_nodes + 1))
+last_line_is "${bench_line}1\$"
+
+check "bench errors: bad --iters/--warmup/--threads, no model, a missing model, a bad input"
+expect_error 2 bench "$work/relu.onnx" --iters 0
+err_has "--iters takes an integer from 1 to"
+expect_error 2 bench "$work/relu.onnx" --iters many
+expect_error 2 bench "$work/relu.onnx" --iters
+err_has "needs a value"
+expect_error 2 bench "$work/relu.onnx" --warmup -1
+err_has "--warmup takes an integer from 0 to"
+expect_error 2 bench "$work/relu.onnx" --threads -2
+expect_error 2 bench "$work/relu.onnx" --per-node=yes
+err_has "unknown option '--per-node=yes'"
+expect_error 2 bench
+err_has "no model given"
+expect_error 2 bench "$work/relu.onnx" "$work/gemm.onnx"
+expect_error 1 bench "$work/no_such_model.onnx"
+err_has "no_such_model.onnx"
+expect_error 1 bench "$work/relu.onnx" --input "$work/x_3x2.pb"
+err_has "input 'x' has shape"
+out_lacks "^bench: "
 
 # ---- info --------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@
 # EXPORT_PY) into WORK_DIR, their expected outputs taken from the committed
 # opset-7 cases (no ONNX Runtime needed; stamp: zoo_like.py and those cases), then
 #   1. runs `ONNXC_BIN test CASE_DIR...` over them, the small committed cases
-#      of export.py and the committed zoo_like.py cases next to EXPORT_PY, and
+#      of export.py and the committed zoo_like.py cases next to EXPORT_PY, once
+#      with the load-time graph optimizations and once with --no-optimize, and
 #   2. for each case runs `ONNXC_BIN run CASE/model.onnx --input .../input_0.pb
 #      --output-dir D` and compares D/output_0.pb with the expected output_0.pb
 #      (same dtype and shape, element-wise |a - e| <= atol + scale * max|e| +
@@ -166,16 +167,20 @@ done
 
 failures=0
 
-# ---- 1. onnxc test --------------------------------------------------------------
-echo "models_test: $onnxc test (${#dirs[@]} cases)"
-set +e
-"$onnxc" test --atol-scale "${ONNXC_ATOL_SCALE:-1e-5}" "${dirs[@]}"
-rc=$?
-set -e
-if [ $rc -ne 0 ]; then
-    echo "models_test: 'onnxc test' exited with status $rc"
-    failures=$((failures + 1))
-fi
+# ---- 1. onnxc test, with the load-time graph optimizations and without ------------
+rc=0
+for opt in "" --no-optimize; do
+    echo "models_test: $onnxc test${opt:+ $opt} (${#dirs[@]} cases)"
+    set +e
+    "$onnxc" test --atol-scale "${ONNXC_ATOL_SCALE:-1e-5}" ${opt:+"$opt"} "${dirs[@]}"
+    orc=$?
+    set -e
+    if [ $orc -ne 0 ]; then
+        echo "models_test: 'onnxc test${opt:+ $opt}' exited with status $orc"
+        failures=$((failures + 1))
+        rc=$orc
+    fi
+done
 
 # ---- 2. onnxc run --output-dir + comparison -------------------------------------
 read -r -d '' COMPARE <<'PYEOF' || true

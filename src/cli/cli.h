@@ -17,10 +17,12 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_SKIPPED
 int cli_run_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_test_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
 
 void cli_run_help(FILE *f);
 void cli_info_help(FILE *f);
 void cli_test_help(FILE *f);
+void cli_bench_help(FILE *f);
 
 /* ---- messages (main.c) ----------------------------------------------------- */
 
@@ -67,6 +69,41 @@ void cli_tensor_from_view(const onnxc_tensor_view *v, oc_tensor *t);
 onnxc_status *cli_npy_decode(const void *data, size_t size, oc_tensor *t);
 /* True when the bytes start with the .npy magic string. */
 bool cli_npy_magic(const void *data, size_t size);
+
+/* ---- model inputs (inputs.c) ------------------------------------------------ */
+
+/* The tensors bound to a session's inputs, owned until cli_inputs_free. */
+typedef struct cli_input_file cli_input_file;
+typedef struct cli_inputs {
+    const onnxc_model *model;
+    onnxc_session *session;
+    cli_input_file *files; /* from --input */
+    int n_files;
+    void **generated;      /* per model input: a generated buffer, or NULL */
+    size_t n_generated;
+} cli_inputs;
+
+/* Loads the --input files (args: their values in order) and binds them to the
+ * session: NAME=FILE by name, a .pb whose tensor name is an input to that
+ * input, the rest to the remaining inputs in order. Inputs not given get seeded
+ * random values (floats uniform in [0, 1), integers 0, bool false, symbolic
+ * dims 1) and a note on stderr. The buffers must outlive the session's runs. */
+onnxc_status *cli_inputs_bind(cli_inputs *in, const onnxc_model *model, onnxc_session *session,
+                              const char *const *args, int n_args, uint64_t seed);
+/* Frees what cli_inputs_bind allocated; a zeroed cli_inputs is allowed. */
+void cli_inputs_free(cli_inputs *in);
+
+/* ---- profiles (trace.c) --------------------------------------------------------- */
+
+/* Writes the records of a profiled run to path as a Chrome trace (Trace Event
+ * Format JSON: one complete "X" event per node, ts and dur in microseconds,
+ * name the node's name, cat its op type, args its op type and the shapes of
+ * its inputs and outputs) that chrome://tracing and Perfetto open. title names
+ * the process (e.g. "onnxc run model.onnx"). */
+onnxc_status *cli_write_trace(const char *path, const char *title,
+                              const onnxc_node_timing *records, size_t count);
+/* A node's label: its name, or "OpType#index" when it has none. */
+const char *cli_node_label(const onnxc_node_timing *r, char *buf, size_t size);
 
 /* ---- element access (compare.c) -------------------------------------------- */
 

@@ -10,16 +10,19 @@
 
 void cli_info_help(FILE *f)
 {
-    fputs("Usage: onnxc info MODEL\n"
+    fputs("Usage: onnxc info [--no-optimize] MODEL\n"
           "\n"
           "Describes MODEL: IR version, producer, opsets, inputs and outputs with their\n"
-          "shapes (symbolic dims by name), the node count per op type, the parameters\n"
-          "(initializers) and the multiply-accumulates (MACs) of Conv and Gemm nodes.\n"
-          "MACs need static shapes; for a model with symbolic dims they are computed with\n"
-          "every symbolic dim taken as 1, and the output says so.\n"
+          "shapes (symbolic dims by name), the node count per op type, what was folded\n"
+          "into constants and what the graph optimizations did at load (nodes removed or\n"
+          "fused, per kind), the parameters (initializers) and the multiply-accumulates\n"
+          "(MACs) of Conv and Gemm nodes. MACs need static shapes; for a model with\n"
+          "symbolic dims they are computed with every symbolic dim taken as 1, and the\n"
+          "output says so.\n"
           "\n"
           "Options:\n"
-          "  -h, --help  show this help\n",
+          "  --no-optimize  load MODEL without the graph optimizations\n"
+          "  -h, --help     show this help\n",
           f);
 }
 
@@ -134,17 +137,57 @@ static onnxc_status *print_counts_by_type(const onnxc_model *m, const bool *sele
     return NULL;
 }
 
+/* What the optimizer did, one line per kind of rewrite that happened. */
+static void print_optimized(const onnxc_model *m, int to_run)
+{
+    const oc_opt_stats *s = &m->optimized;
+    if (!s->enabled) {
+        printf("optimized at load: no (--no-optimize)\n");
+        return;
+    }
+    printf("optimized at load: %d nodes to run instead of %d\n", to_run, s->nodes_before);
+    const struct {
+        int count;
+        const char *what;
+    } kinds[] = {
+        {s->bn_into_conv, "BatchNormalization folded into Conv"},
+        {s->relu_into_conv, "Relu fused into Conv"},
+        {s->relu_into_gemm, "Relu fused into Gemm"},
+        {s->clip_into_conv, "Clip fused into Conv"},
+        {s->clip_into_gemm, "Clip fused into Gemm"},
+        {s->identity_removed, "Identity removed"},
+        {s->dropout_removed, "Dropout removed"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].count) printf("  %s: %d\n", kinds[i].what, kinds[i].count);
+}
+
 static onnxc_status *print_op_counts(const onnxc_model *m)
 {
-    int needed = m->n_order, folded = m->n_folded;
-    printf("nodes: %d (%d run, %d folded into constants at load, %d not needed by any output)\n",
-           m->n_nodes, needed - folded, folded, m->n_nodes - needed);
-    OC_TRY(print_counts_by_type(m, NULL));
-    if (folded) {
-        printf("folded at load:\n");
-        OC_TRY(print_counts_by_type(m, m->folded));
+    /* The optimizer takes nodes out of the order (removed, fused) or keeps
+     * them there as folded nodes computing a Conv's weights. */
+    int removed = 0, folded_into = 0;
+    bool *constant_folded = calloc((size_t)m->n_nodes + 1, sizeof *constant_folded);
+    if (!constant_folded) return oc_no_memory();
+    for (int n = 0; n < m->n_nodes; n++) {
+        removed += m->nodes[n].fate == OC_NODE_REMOVED;
+        folded_into += m->nodes[n].fate == OC_NODE_FOLDED_INTO;
+        constant_folded[n] = m->folded && m->folded[n] && m->nodes[n].fate == OC_NODE_KEPT;
     }
-    return NULL;
+    int folded = m->n_folded, to_run = m->n_order - folded - folded_into;
+    int optimized = removed + folded_into;
+    int unneeded = m->n_nodes - m->n_order - removed;
+    printf("nodes: %d (%d run, %d folded into constants at load, ", m->n_nodes, to_run, folded);
+    if (optimized) printf("%d optimized away, ", optimized);
+    printf("%d not needed by any output)\n", unneeded);
+    onnxc_status *st = print_counts_by_type(m, NULL);
+    if (!st && folded) {
+        printf("folded at load:\n");
+        st = print_counts_by_type(m, constant_folded);
+    }
+    free(constant_folded);
+    if (!st) print_optimized(m, to_run);
+    return st;
 }
 
 static void print_parameters(const onnxc_model *m)
@@ -309,10 +352,16 @@ static onnxc_status *describe(const onnxc_model *m, const char *path)
 int cli_info_main(int argc, char **argv)
 {
     const char *path = NULL;
+    onnxc_model_options mo;
+    onnxc_model_options_init(&mo);
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             cli_info_help(stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--no-optimize") == 0) {
+            mo.optimize = 0;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0')
             return cli_usage_error("info", "unknown option '%s'", argv[i]);
@@ -322,7 +371,7 @@ int cli_info_main(int argc, char **argv)
     }
     if (!path) return cli_usage_error("info", "no model given");
     onnxc_model *m = NULL;
-    onnxc_status *st = onnxc_model_open_file(path, NULL, &m);
+    onnxc_status *st = onnxc_model_open_file(path, &mo, &m);
     if (!st) st = describe(m, path);
     onnxc_model_free(m);
     return st ? cli_status_error(st) : CLI_EXIT_OK;

@@ -11,7 +11,7 @@
 void cli_run_help(FILE *f)
 {
     fputs("Usage: onnxc run MODEL [--input [NAME=]FILE]... [--output-dir DIR] [--threads N]\n"
-          "                 [--seed S]\n"
+          "                 [--seed S] [--profile FILE.json] [--no-optimize]\n"
           "\n"
           "Runs MODEL once and prints each output's name, type and shape; for a 2-D [N, C]\n"
           "float output also the top-5 classes and scores of each row.\n"
@@ -25,6 +25,10 @@ void cli_run_help(FILE *f)
           "                       the output); DIR is created if missing\n"
           "  --threads N          worker threads (0 = all cores; default 0)\n"
           "  --seed S             seed of the random values of inputs not given (default 0)\n"
+          "  --no-optimize        load MODEL without the graph optimizations (BatchNormalization\n"
+          "                       folding, Relu/Clip fusion, Identity/Dropout removal)\n"
+          "  --profile FILE.json  time every node of the run and write a Chrome trace (open it\n"
+          "                       in chrome://tracing or ui.perfetto.dev)\n"
           "  -h, --help           show this help\n"
           "\n"
           "Inputs not given are generated, and a note on stderr says so: float inputs get\n"
@@ -40,24 +44,14 @@ typedef struct run_options {
     const char *output_dir;
     int threads;
     uint64_t seed;
+    bool no_optimize;         /* --no-optimize */
+    const char *profile_path; /* --profile */
 } run_options;
-
-/* One --input file and the model input it binds to. */
-typedef struct input_file {
-    const char *arg;     /* as given on the command line */
-    const char *path;
-    char *given_name;    /* NAME of NAME=FILE, or NULL */
-    oc_tensor t;
-    char *pb_name;       /* the tensor's name in a .pb file, or NULL */
-    const char *target;  /* the input it binds to */
-} input_file;
 
 typedef struct run_state {
     onnxc_model *model;
     onnxc_session *session;
-    input_file *files;
-    int n_files;
-    void **generated; /* per model input: a generated buffer, or NULL */
+    cli_inputs inputs;
 } run_state;
 
 /* ---- arguments ------------------------------------------------------------ */
@@ -89,6 +83,12 @@ static int parse_run_args(int argc, char **argv, run_options *o)
             if (r < 0 || !cli_parse_int("run", "--seed", value, 0, INT64_MAX, &n))
                 return CLI_EXIT_USAGE;
             o->seed = (uint64_t)n;
+        } else if (strcmp(arg, "--no-optimize") == 0) {
+            o->no_optimize = true;
+        } else if ((r = cli_option_value("run", argc, argv, &i, "--profile", &value)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!value[0]) return cli_usage_error("run", "--profile needs a file name");
+            o->profile_path = value;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return cli_usage_error("run", "unknown option '%s'", arg);
         } else if (o->model_path) {
@@ -100,220 +100,6 @@ static int parse_run_args(int argc, char **argv, run_options *o)
     }
     if (!o->model_path) return cli_usage_error("run", "no model given");
     return CLI_EXIT_OK;
-}
-
-/* ---- binding files to inputs ------------------------------------------------ */
-
-/* A name listed in the graph's inputs (including initializers listed there,
- * which can be overridden by name). */
-static bool is_graph_input(const onnxc_model *m, const char *name)
-{
-    for (int i = 0; i < m->n_graph_inputs; i++)
-        if (strcmp(m->graph_inputs[i].name, name) == 0) return true;
-    return false;
-}
-
-/* "a, b, c": the inputs a caller binds, for messages. */
-static const char *input_names(const onnxc_model *m, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < onnxc_model_input_count(m); i++) {
-        onnxc_tensor_info info;
-        onnxc_status_free(onnxc_model_input(m, i, &info));
-        int n = snprintf(buf + used, size - used, "%s'%s'", i ? ", " : "", info.name);
-        if (n < 0 || (size_t)n >= size - used) break;
-        used += (size_t)n;
-    }
-    return used ? buf : "none";
-}
-
-/* NAME=FILE or FILE. A prefix that names no input is an error, unless the
- * whole argument is an existing file whose name happens to contain '='. */
-static onnxc_status *split_input_arg(const onnxc_model *m, const char *arg, input_file *f)
-{
-    char names[512];
-    f->arg = arg;
-    f->path = arg;
-    const char *eq = strchr(arg, '=');
-    if (!eq) return NULL;
-    char *name = strndup(arg, (size_t)(eq - arg));
-    if (!name) return oc_no_memory();
-    if (is_graph_input(m, name)) {
-        f->given_name = name;
-        f->path = eq + 1;
-        return NULL;
-    }
-    onnxc_status *st = NULL;
-    if (!cli_is_file(arg))
-        st = oc_error(ONNXC_ERR_ARGUMENT, "--input '%s': the model has no input named '%s' "
-                      "(its inputs: %s)", arg, name, input_names(m, names, sizeof names));
-    free(name);
-    return st;
-}
-
-/* The name a file binds to by itself: NAME=, or a .pb tensor named like an input. */
-static const char *named_target(const onnxc_model *m, const input_file *f)
-{
-    if (f->given_name) return f->given_name;
-    if (f->pb_name && is_graph_input(m, f->pb_name)) return f->pb_name;
-    return NULL;
-}
-
-static const input_file *file_bound_to(const run_state *rs, const char *name)
-{
-    for (int k = 0; k < rs->n_files; k++)
-        if (rs->files[k].target && strcmp(rs->files[k].target, name) == 0) return &rs->files[k];
-    return NULL;
-}
-
-/* Named files first, then the rest to the remaining inputs in order. */
-static onnxc_status *assign_targets(run_state *rs)
-{
-    const onnxc_model *m = rs->model;
-    for (int k = 0; k < rs->n_files; k++) {
-        input_file *f = &rs->files[k];
-        const char *name = named_target(m, f);
-        const input_file *other = name ? file_bound_to(rs, name) : NULL;
-        if (other)
-            return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' is given twice: by '%s' and by '%s'",
-                            name, other->arg, f->arg);
-        f->target = name;
-    }
-    size_t next = 0, count = onnxc_model_input_count(m);
-    for (int k = 0; k < rs->n_files; k++) {
-        input_file *f = &rs->files[k];
-        onnxc_tensor_info info = {0};
-        while (!f->target && next < count) {
-            onnxc_status_free(onnxc_model_input(m, next++, &info));
-            if (!file_bound_to(rs, info.name)) f->target = info.name;
-        }
-        if (!f->target)
-            return oc_error(ONNXC_ERR_ARGUMENT, "--input '%s': every input of the model is "
-                            "already given (it has %zu)", f->arg, count);
-    }
-    return NULL;
-}
-
-static onnxc_status *load_and_bind_files(run_state *rs, const run_options *o)
-{
-    for (int k = 0; k < o->n_input_args; k++) {
-        input_file *f = &rs->files[k];
-        rs->n_files = k + 1;
-        OC_TRY(split_input_arg(rs->model, o->input_args[k], f));
-        OC_TRY(cli_tensor_load(f->path, &f->t, &f->pb_name));
-    }
-    OC_TRY(assign_targets(rs));
-    for (int k = 0; k < rs->n_files; k++) {
-        const input_file *f = &rs->files[k];
-        onnxc_status *st = onnxc_session_bind(rs->session, f->target, f->t.dtype, f->t.dims,
-                                              f->t.rank, f->t.data, f->t.nbytes);
-        if (st) return oc_error_prefix(st, "--input '%s'", f->arg);
-    }
-    return NULL;
-}
-
-/* ---- generated inputs --------------------------------------------------------- */
-
-/* splitmix64: small, seedable, good enough for test inputs. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-/* k / 2048 as float16 bits, exact for k in [0, 2048). */
-static uint16_t half_of_fraction(uint64_t k)
-{
-    if (k == 0) return 0;
-    int top = 63 - __builtin_clzll(k); /* k = 1.m * 2^top */
-    uint16_t exponent = (uint16_t)(top - 11 + 15);
-    uint16_t mantissa = (uint16_t)((k << (10 - top)) & 0x3ff);
-    return (uint16_t)(exponent << 10 | mantissa);
-}
-
-/* Uniform values in [0, 1) for float types; other types stay zero. */
-static void fill_uniform(onnxc_dtype dtype, void *data, size_t count, uint64_t *state)
-{
-    for (size_t i = 0; i < count; i++) {
-        uint64_t r = next_random(state);
-        if (dtype == ONNXC_DTYPE_FLOAT) {
-            float v = (float)(r >> 40) * 0x1p-24f;
-            memcpy((float *)data + i, &v, sizeof v);
-        } else if (dtype == ONNXC_DTYPE_DOUBLE) {
-            double v = (double)(r >> 11) * 0x1p-53;
-            memcpy((double *)data + i, &v, sizeof v);
-        } else if (dtype == ONNXC_DTYPE_FLOAT16) {
-            uint16_t v = half_of_fraction(r >> 53);
-            memcpy((uint16_t *)data + i, &v, sizeof v);
-        }
-    }
-}
-
-/* The shape a generated input gets: declared dims, symbolic ones as 1.
- * Lists the symbolic dims' names in syms. */
-static onnxc_status *generated_shape(const onnxc_tensor_info *info, oc_tensor *t, char *syms,
-                                     size_t size)
-{
-    if (info->dtype == ONNXC_DTYPE_UNDEFINED || info->rank < 0)
-        return oc_error(ONNXC_ERR_ARGUMENT, "input '%s' is not given and the model declares no "
-                        "%s for it: give it with --input", info->name,
-                        info->rank < 0 ? "shape" : "element type");
-    if (onnxc_dtype_size(info->dtype) == 0)
-        return oc_error(ONNXC_ERR_UNSUPPORTED, "input '%s' has element type %s, which onnxc "
-                        "cannot generate", info->name, onnxc_dtype_name(info->dtype));
-    memset(t, 0, sizeof *t);
-    t->dtype = info->dtype;
-    t->rank = info->rank;
-    size_t used = 0;
-    syms[0] = '\0';
-    for (int d = 0; d < info->rank; d++) {
-        t->dims[d] = info->shape[d] < 0 ? 1 : info->shape[d];
-        if (info->shape[d] >= 0 || used >= size) continue;
-        const char *name = info->dim_names && info->dim_names[d] ? info->dim_names[d] : "?";
-        int n = snprintf(syms + used, size - used, "%s'%s'", used ? ", " : "", name);
-        used += n > 0 ? (size_t)n : 0;
-    }
-    return oc_tensor_set_sizes(t);
-}
-
-static const char *generated_kind(onnxc_dtype dtype)
-{
-    if (cli_dtype_is_float(dtype)) return "uniform random values in [0, 1)";
-    if (dtype == ONNXC_DTYPE_BOOL) return "false (bool inputs are not randomized)";
-    return "zeros (integer inputs are not randomized)";
-}
-
-static onnxc_status *generate_input(run_state *rs, size_t index, uint64_t seed, uint64_t *state)
-{
-    onnxc_tensor_info info;
-    oc_tensor t;
-    char syms[256], shape[OC_SHAPE_STR_MAX];
-    OC_TRY(onnxc_model_input(rs->model, index, &info));
-    OC_TRY(generated_shape(&info, &t, syms, sizeof syms));
-    void *data = calloc(t.nbytes ? t.nbytes : 1, 1);
-    if (!data) return oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes for input '%s'",
-                               t.nbytes, info.name);
-    rs->generated[index] = data;
-    fill_uniform(t.dtype, data, t.count, state);
-    cli_note("input '%s' not given: using %s %s of %s (seed %" PRIu64 ")%s%s%s", info.name,
-             onnxc_dtype_name(t.dtype), oc_shape_str(t.dims, t.rank, shape, sizeof shape),
-             generated_kind(t.dtype), seed, syms[0] ? "; symbolic dims " : "", syms,
-             syms[0] ? " taken as 1" : "");
-    return onnxc_session_bind_index(rs->session, index, t.dtype, t.dims, t.rank, data, t.nbytes);
-}
-
-static onnxc_status *generate_missing_inputs(run_state *rs, uint64_t seed)
-{
-    uint64_t state = seed;
-    for (size_t i = 0; i < onnxc_model_input_count(rs->model); i++) {
-        onnxc_tensor_info info;
-        OC_TRY(onnxc_model_input(rs->model, i, &info));
-        if (!file_bound_to(rs, info.name)) OC_TRY(generate_input(rs, i, seed, &state));
-    }
-    return NULL;
 }
 
 /* ---- outputs ------------------------------------------------------------------ */
@@ -423,6 +209,22 @@ static onnxc_status *write_outputs(onnxc_session *s, size_t count, const char *d
     return NULL;
 }
 
+static onnxc_status *write_profile(onnxc_session *s, const run_options *o)
+{
+    const onnxc_node_timing *records;
+    size_t count;
+    OC_TRY(onnxc_session_profile(s, &records, &count));
+    size_t len = strlen(o->model_path) + 16;
+    char *title = malloc(len);
+    if (!title) return oc_no_memory();
+    snprintf(title, len, "onnxc run %s", o->model_path);
+    onnxc_status *st = cli_write_trace(o->profile_path, title, records, count);
+    free(title);
+    OC_TRY(st);
+    printf("wrote %s (a trace of %zu nodes)\n", o->profile_path, count);
+    return NULL;
+}
+
 /* ---- the command ---------------------------------------------------------------- */
 
 static onnxc_status *run_model(run_state *rs, const run_options *o)
@@ -430,32 +232,25 @@ static onnxc_status *run_model(run_state *rs, const run_options *o)
     onnxc_session_options so;
     onnxc_session_options_init(&so);
     so.threads = o->threads;
-    OC_TRY(onnxc_model_open_file(o->model_path, NULL, &rs->model));
+    so.profile = o->profile_path != NULL;
+    onnxc_model_options mo;
+    onnxc_model_options_init(&mo);
+    mo.optimize = !o->no_optimize;
+    OC_TRY(onnxc_model_open_file(o->model_path, &mo, &rs->model));
     OC_TRY(onnxc_session_create(rs->model, &so, &rs->session));
-    size_t n_inputs = onnxc_model_input_count(rs->model);
-    rs->files = calloc((size_t)o->n_input_args + 1, sizeof *rs->files);
-    rs->generated = calloc(n_inputs + 1, sizeof *rs->generated);
-    if (!rs->files || !rs->generated) return oc_no_memory();
-    OC_TRY(load_and_bind_files(rs, o));
-    OC_TRY(generate_missing_inputs(rs, o->seed));
+    OC_TRY(cli_inputs_bind(&rs->inputs, rs->model, rs->session, o->input_args, o->n_input_args,
+                           o->seed));
     OC_TRY(onnxc_session_run(rs->session));
     size_t n_outputs = onnxc_model_output_count(rs->model);
     OC_TRY(print_outputs(rs->session, n_outputs));
     if (o->output_dir) OC_TRY(write_outputs(rs->session, n_outputs, o->output_dir));
+    if (o->profile_path) OC_TRY(write_profile(rs->session, o));
     return NULL;
 }
 
 static void free_run_state(run_state *rs)
 {
-    for (int k = 0; k < rs->n_files; k++) {
-        free(rs->files[k].given_name);
-        free(rs->files[k].pb_name);
-        free(rs->files[k].t.data);
-    }
-    free(rs->files);
-    size_t n_inputs = rs->model ? onnxc_model_input_count(rs->model) : 0;
-    for (size_t i = 0; rs->generated && i < n_inputs; i++) free(rs->generated[i]);
-    free(rs->generated);
+    cli_inputs_free(&rs->inputs);
     onnxc_session_free(rs->session);
     onnxc_model_free(rs->model);
 }

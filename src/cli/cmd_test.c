@@ -21,7 +21,8 @@
 
 void cli_test_help(FILE *f)
 {
-    fputs("Usage: onnxc test [--timeout S] [--rtol R] [--atol A] [--atol-scale F] CASE_DIR...\n"
+    fputs("Usage: onnxc test [--timeout S] [--rtol R] [--atol A] [--atol-scale F]\n"
+          "                  [--no-optimize] CASE_DIR...\n"
           "\n"
           "Runs each CASE_DIR in the ONNX backend-test layout (model.onnx and\n"
           "test_data_set_N/input_K.pb, output_K.pb for every N) and compares each output\n"
@@ -43,6 +44,8 @@ void cli_test_help(FILE *f)
           "  --atol A        absolute tolerance (default 1e-7)\n"
           "  --atol-scale F  add F times the output's largest |expected| to the absolute\n"
           "                  tolerance (default 0)\n"
+          "  --no-optimize   load the models without the graph optimizations (BatchNormalization\n"
+          "                  folding, Relu/Clip fusion, Identity/Dropout removal)\n"
           "  -h, --help      show this help\n",
           f);
 }
@@ -306,7 +309,8 @@ static void run_sets(const onnxc_model *m, onnxc_session *s, const char *case_di
     r->verdict = VERDICT_PASS;
 }
 
-static void run_case(const char *case_dir, const cli_tolerance *tol, case_result *r)
+static void run_case(const char *case_dir, const onnxc_model_options *mo, const cli_tolerance *tol,
+                     case_result *r)
 {
     onnxc_model *m = NULL;
     onnxc_session *s = NULL;
@@ -316,7 +320,7 @@ static void run_case(const char *case_dir, const cli_tolerance *tol, case_result
     onnxc_status *st = model_path ? NULL : oc_no_memory();
     if (!st && !cli_is_file(model_path))
         st = oc_error(ONNXC_ERR_IO, "no model.onnx in '%s'", case_dir);
-    if (!st && (st = onnxc_model_open_file(model_path, NULL, &m))) {
+    if (!st && (st = onnxc_model_open_file(model_path, mo, &m))) {
         set_load_result(r, st, model_path);
         free(model_path);
         return;
@@ -356,10 +360,11 @@ static const char *signal_name(int sig)
     }
 }
 
-static void child_main(const char *case_dir, const cli_tolerance *tol, int fd)
+static void child_main(const char *case_dir, const onnxc_model_options *mo,
+                       const cli_tolerance *tol, int fd)
 {
     case_result r = {VERDICT_FAIL, "no result"};
-    run_case(case_dir, tol, &r);
+    run_case(case_dir, mo, tol, &r);
     char line[sizeof r.message + 2];
     int n = snprintf(line, sizeof line, "%c%s", (char)r.verdict, r.message);
     size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
@@ -425,8 +430,8 @@ static void judge_child(const char *buf, size_t len, bool timed_out, int timeout
     }
 }
 
-static void run_case_forked(const char *case_dir, int timeout, const cli_tolerance *tol,
-                            case_result *r)
+static void run_case_forked(const char *case_dir, int timeout, const onnxc_model_options *mo,
+                            const cli_tolerance *tol, case_result *r)
 {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -444,7 +449,7 @@ static void run_case_forked(const char *case_dir, int timeout, const cli_toleran
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(case_dir, tol, fds[1]);
+        child_main(case_dir, mo, tol, fds[1]);
         _exit(0);
     }
     close(fds[1]);
@@ -499,7 +504,7 @@ static void report(const char *case_dir, const case_result *r, test_counts *c)
  * heap copy: forked children would inherit it unfreed). CLI_EXIT_OK or an
  * exit code (-1 after printing the help). */
 static int parse_test_args(int argc, char **argv, int *n_cases, long long *timeout,
-                           cli_tolerance *tol)
+                           onnxc_model_options *mo, cli_tolerance *tol)
 {
     static const struct {
         const char *name;
@@ -527,6 +532,8 @@ static int parse_test_args(int argc, char **argv, int *n_cases, long long *timeo
         if ((r = cli_option_value("test", argc, argv, &i, "--timeout", &value)) != 0) {
             if (r < 0 || !cli_parse_int("test", "--timeout", value, 1, 86400, timeout))
                 return CLI_EXIT_USAGE;
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            mo->optimize = 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error("test", "unknown option '%s'", argv[i]);
         } else {
@@ -541,14 +548,16 @@ int cli_test_main(int argc, char **argv)
 {
     long long timeout = DEFAULT_TIMEOUT;
     cli_tolerance tol = CLI_ONNX_TOLERANCE;
+    onnxc_model_options mo;
+    onnxc_model_options_init(&mo);
     int n_cases = 0;
-    int code = parse_test_args(argc, argv, &n_cases, &timeout, &tol);
+    int code = parse_test_args(argc, argv, &n_cases, &timeout, &mo, &tol);
     if (code != CLI_EXIT_OK) return code < 0 ? CLI_EXIT_OK : code;
     char **cases = argv + 1;
     test_counts counts = {0};
     for (int k = 0; k < n_cases; k++) {
         case_result r = {VERDICT_FAIL, ""};
-        run_case_forked(cases[k], (int)timeout, &tol, &r);
+        run_case_forked(cases[k], (int)timeout, &mo, &tol, &r);
         report(cases[k], &r, &counts);
     }
     printf("%d passed, %d failed, %d skipped\n", counts.passed, counts.failed, counts.skipped);

@@ -15,6 +15,7 @@ static void main_help(FILE *f)
           "\n"
           "Commands:\n"
           "  run MODEL [OPTIONS]   run a model on tensors from files or on random inputs\n"
+          "  bench MODEL [OPTIONS] time a model's load and runs; per op type with --per-node\n"
           "  info MODEL            describe a model: inputs, outputs, ops, parameters, MACs\n"
           "  test CASE_DIR...      run ONNX backend-test folders and compare the outputs\n"
           "  help [COMMAND]        show this help or a command's help\n"
@@ -37,6 +38,7 @@ static const command commands[] = {
     {"run", cli_run_main, cli_run_help},
     {"info", cli_info_main, cli_info_help},
     {"test", cli_test_main, cli_test_help},
+    {"bench", cli_bench_main, cli_bench_help},
 };
 
 static const command *find_command(const char *name)

@@ -9,6 +9,7 @@
 
 #include "graph.h"
 #include "loader.h"
+#include "optimize.h"
 
 const char *onnxc_version(void) { return ONNXC_VERSION_STRING; }
 
@@ -56,7 +57,8 @@ static onnxc_status *fill_info(onnxc_model *m, int count, const int *ids, onnxc_
 /* Loads from data; with keep (data is a file mapping), the model may keep
  * referencing data, and then takes the mapping over (*took_source). */
 static onnxc_status *open_model(const void *data, size_t size, const char *dir, const char *path,
-                                bool keep, bool *took_source, onnxc_model **out_model)
+                                const onnxc_model_options *options, bool keep, bool *took_source,
+                                onnxc_model **out_model)
 {
     *took_source = false;
     onnxc_model *m = calloc(1, sizeof *m);
@@ -77,6 +79,9 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
     }
     if (!st) st = oc_graph_build(m);
     if (!st) st = oc_infer_static(m);
+    /* After folding (weights computed by constant subgraphs are constants
+     * then) and before packing (which then packs the final weights). */
+    if (!st && (!options || options->optimize)) st = oc_optimize(m);
     if (!st) st = oc_pack_nodes(m);
     if (!st) st = fill_info(m, m->n_inputs, m->inputs, &m->input_info);
     if (!st) st = fill_info(m, m->n_outputs, m->outputs, &m->output_info);
@@ -91,13 +96,12 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
 onnxc_status *onnxc_model_open_buffer(const void *data, size_t size,
                                       const onnxc_model_options *options, onnxc_model **out_model)
 {
-    (void)options;
     if (!out_model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: out_model is NULL");
     *out_model = NULL;
     if (!data && size) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_buffer: data is NULL");
     bool took_source;
-    return oc_error_prefix(open_model(data, size, NULL, NULL, false, &took_source, out_model),
-                           "loading model from memory");
+    onnxc_status *st = open_model(data, size, NULL, NULL, options, false, &took_source, out_model);
+    return oc_error_prefix(st, "loading model from memory");
 }
 
 /* The folder part of path ("." when there is none). */
@@ -112,7 +116,6 @@ static char *folder_of(const char *path)
 onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options *options,
                                     onnxc_model **out_model)
 {
-    (void)options;
     if (!out_model) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_file: out_model is NULL");
     *out_model = NULL;
     if (!path) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_model_open_file: path is NULL");
@@ -138,7 +141,8 @@ onnxc_status *onnxc_model_open_file(const char *path, const onnxc_model_options 
     madvise(data, size, MADV_SEQUENTIAL);
     char *dir = folder_of(path);
     bool took_source = false;
-    onnxc_status *st = dir ? open_model(data, size, dir, path, true, &took_source, out_model)
+    onnxc_status *st = dir ? open_model(data, size, dir, path, options, true, &took_source,
+                                        out_model)
                            : oc_no_memory();
     free(dir);
     if (!took_source) munmap(data, size);

@@ -455,6 +455,21 @@ static void mark_shape_relevant(onnxc_model *m)
     }
 }
 
+onnxc_status *oc_graph_reorder(onnxc_model *m)
+{
+    bool *needed = calloc((size_t)m->n_nodes + 1, sizeof *needed);
+    if (!needed) return oc_no_memory();
+    m->order = NULL;
+    m->n_order = 0;
+    onnxc_status *st = mark_needed(m, needed);
+    if (!st) st = topo_sort(m, needed);
+    free(needed);
+    if (st) return st;
+    for (int i = 0; i < m->n_values; i++) m->values[i].shape_relevant = false;
+    mark_shape_relevant(m);
+    return NULL;
+}
+
 onnxc_status *oc_graph_build(onnxc_model *m)
 {
     size_t n_values = (size_t)m->n_initializers + (size_t)m->n_graph_inputs;

@@ -8,6 +8,11 @@
  * resolves and prepares their ops, records lifetimes (graph.c). */
 onnxc_status *oc_graph_build(onnxc_model *m);
 
+/* After the optimizer rewired the graph (ops already resolved and prepared):
+ * orders the nodes some output needs again and redoes the shape-relevance
+ * marks (graph.c). */
+onnxc_status *oc_graph_reorder(onnxc_model *m);
+
 /* How shape inference treats what it cannot or may compute. */
 typedef struct oc_infer_opts {
     /* A node with an input of unknown type (dtype 0) leaves its outputs

@@ -89,8 +89,16 @@ struct oc_op;
 typedef enum oc_act_kind { OC_ACT_NONE, OC_ACT_RELU, OC_ACT_CLIP } oc_act_kind;
 typedef struct oc_activation {
     oc_act_kind kind;
-    float min, max; /* OC_ACT_CLIP */
+    float min, max; /* OC_ACT_CLIP, as Clip computes it (NaN stays NaN, min > max gives
+                     * max); an absent bound is -INFINITY / INFINITY */
 } oc_activation;
+
+/* What the load-time optimizer made of a node (optimize.c). */
+typedef enum oc_node_fate {
+    OC_NODE_KEPT,         /* runs (or is folded) as the file says */
+    OC_NODE_REMOVED,      /* Identity/Dropout bypassed, Relu/Clip fused into its producer */
+    OC_NODE_FOLDED_INTO   /* BatchNormalization now computing its Conv's weights at load */
+} oc_node_fate;
 
 typedef struct oc_node {
     int index;             /* position in the file's node list */
@@ -107,6 +115,7 @@ typedef struct oc_node {
     const struct oc_op *op;     /* resolved implementation (graph.c) */
     void *params;               /* the op's prepared parameters, in the model arena */
     oc_activation fused;        /* applied to output 0 (set by the optimizer) */
+    oc_node_fate fate;          /* set by the optimizer */
 } oc_node;
 
 typedef struct oc_initializer {
@@ -139,6 +148,16 @@ typedef struct oc_value {
     bool shape_known;          /* type and shape inferred at load */
     oc_tensor info;            /* that type and shape (data NULL unless constant) */
 } oc_value;
+
+/* What the load-time optimizer did to a model (optimize.c); all zero when off. */
+typedef struct oc_opt_stats {
+    bool enabled;              /* the optimizer ran */
+    int nodes_before;          /* nodes to run before it (needed, not folded) */
+    int bn_into_conv;          /* BatchNormalization folded into the preceding Conv */
+    int relu_into_conv, relu_into_gemm;
+    int clip_into_conv, clip_into_gemm;
+    int identity_removed, dropout_removed;
+} oc_opt_stats;
 
 /* Name -> value id, keyed by a random per-model SipHash key so that crafted
  * names cannot make lookups quadratic (names.c). */
@@ -184,7 +203,8 @@ struct onnxc_model {
     int *order;
     bool static_shapes;        /* every needed value's shape is known at load */
     bool *folded;              /* per node: computed at load into constants, never run */
-    int n_folded;
+    int n_folded;              /* nodes folded into constants (not counting the optimizer's) */
+    oc_opt_stats optimized;    /* what the load-time optimizer did (optimize.c) */
     onnxc_tensor_info *input_info, *output_info;
 };
 

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 #include "ops/ops.h"
@@ -30,11 +31,121 @@ struct onnxc_session {
     void *workspace;
     size_t workspace_size;
     bool have_outputs;
+    struct profile *profile; /* NULL unless options.profile */
 };
+
+/* ---- profiling: the run loop stores when each node ran; records are built
+ * from that when asked for ----------------------------------------------------- */
+
+typedef struct node_time {
+    int k;                /* position in the model's execution order */
+    uint64_t start, duration;
+} node_time;
+
+struct profile {
+    uint64_t run_start;        /* monotonic ns at onnxc_session_run */
+    bool ran;                  /* a run has started since the session was created */
+    size_t n_times;
+    node_time *times;          /* n_order entries */
+    onnxc_node_timing *records; /* n_order entries */
+    onnxc_tensor_info *infos;  /* the inputs and outputs of every node in the order */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void profile_free(struct profile *p)
+{
+    if (!p) return;
+    free(p->times);
+    free(p->records);
+    free(p->infos);
+    free(p);
+}
+
+static onnxc_status *profile_create(const onnxc_model *m, struct profile **out)
+{
+    size_t n_infos = 0;
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        n_infos += (size_t)node->n_inputs + (size_t)node->n_outputs;
+    }
+    struct profile *p = calloc(1, sizeof *p);
+    if (!p) return oc_no_memory();
+    p->times = calloc((size_t)m->n_order + 1, sizeof *p->times);
+    p->records = calloc((size_t)m->n_order + 1, sizeof *p->records);
+    p->infos = calloc(n_infos + 1, sizeof *p->infos);
+    if (!p->times || !p->records || !p->infos) {
+        profile_free(p);
+        return oc_no_memory();
+    }
+    *out = p;
+    return NULL;
+}
+
+static const char *fused_name(const oc_activation *a)
+{
+    switch (a->kind) {
+    case OC_ACT_NONE: return NULL;
+    case OC_ACT_RELU: return "Relu";
+    case OC_ACT_CLIP: return "Clip";
+    }
+    return "activation";
+}
+
+/* The info of value id as the last run had it. */
+static void describe_value(const onnxc_session *s, int id, onnxc_tensor_info *info)
+{
+    static const char *const omitted = "";
+    if (id < 0) {
+        *info = (onnxc_tensor_info){omitted, ONNXC_DTYPE_UNDEFINED, -1, NULL, NULL};
+        return;
+    }
+    const oc_tensor *t = &s->vals[id];
+    *info = (onnxc_tensor_info){s->model->values[id].name, t->dtype, t->rank, t->dims, NULL};
+}
+
+onnxc_status *onnxc_session_profile(onnxc_session *s, const onnxc_node_timing **records,
+                                    size_t *count)
+{
+    if (!s || !records || !count)
+        return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_profile: an argument is NULL");
+    *records = NULL;
+    *count = 0;
+    struct profile *p = s->profile;
+    if (!p)
+        return oc_error(ONNXC_ERR_STATE, "the session was created without profiling "
+                        "(onnxc_session_options.profile)");
+    if (!p->ran) return oc_error(ONNXC_ERR_STATE, "no profile: the session has not run");
+    const onnxc_model *m = s->model;
+    onnxc_tensor_info *info = p->infos;
+    for (size_t i = 0; i < p->n_times; i++) {
+        const node_time *t = &p->times[i];
+        const oc_node *node = &m->nodes[m->order[t->k]];
+        onnxc_node_timing *r = &p->records[i];
+        *r = (onnxc_node_timing){node->name,       node->op_type, fused_name(&node->fused),
+                                 (size_t)node->index, t->start,   t->duration,
+                                 (size_t)node->n_inputs, (size_t)node->n_outputs, NULL, NULL};
+        r->inputs = info;
+        for (int j = 0; j < node->n_inputs; j++) describe_value(s, node->inputs[j], info++);
+        r->outputs = info;
+        for (int j = 0; j < node->n_outputs; j++) describe_value(s, node->outputs[j], info++);
+    }
+    *records = p->records;
+    *count = p->n_times;
+    return NULL;
+}
 
 void onnxc_session_options_init(onnxc_session_options *options)
 {
-    if (options) options->threads = 0;
+    if (options) {
+        options->threads = 0;
+        options->profile = 0;
+    }
 }
 
 onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
@@ -61,6 +172,7 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
         return oc_no_memory();
     }
     onnxc_status *st = oc_pool_create(options ? options->threads : 0, &s->pool);
+    if (!st && options && options->profile) st = profile_create(model, &s->profile);
     if (st) {
         onnxc_session_free(s);
         return st;
@@ -80,6 +192,7 @@ void onnxc_session_free(onnxc_session *s)
     if (!s) return;
     for (int i = 0; s->bindings && i < s->model->n_values; i++) free(s->bindings[i].snapshot);
     oc_pool_free(s->pool);
+    profile_free(s->profile);
     free_computed(s);
     free(s->computed);
     free(s->skip);
@@ -367,7 +480,15 @@ static onnxc_status *run_nodes(onnxc_session *s)
             out[o] = node->outputs[o] >= 0 ? &s->vals[node->outputs[o]] : NULL;
         oc_run_ctx ctx = {node,         node->params,      node->n_inputs, in, node->n_outputs,
                           out,          s->workspace,      s->workspace_size, s->pool};
+        if (!s->profile) {
+            st = node->op->run(&ctx);
+            continue;
+        }
+        uint64_t start = now_ns();
         st = node->op->run(&ctx);
+        if (!st)
+            s->profile->times[s->profile->n_times++] =
+                (node_time){k, start - s->profile->run_start, now_ns() - start};
     }
     free(in);
     free(out);
@@ -377,6 +498,11 @@ static onnxc_status *run_nodes(onnxc_session *s)
 onnxc_status *onnxc_session_run(onnxc_session *s)
 {
     if (!s) return oc_error(ONNXC_ERR_ARGUMENT, "onnxc_session_run: session is NULL");
+    if (s->profile) {
+        s->profile->run_start = now_ns();
+        s->profile->ran = true;
+        s->profile->n_times = 0;
+    }
     const onnxc_model *m = s->model;
     s->have_outputs = false;
     for (int i = 0; i < m->n_inputs; i++)

@@ -1,32 +1,45 @@
-/* Fast convolution: lowered to SGEMM.
+/* Fast convolution: the method for the geometry (see conv.h), split over a
+ * thread pool.
  *
- * Per image and group, Y_g [cout_g x S] = W_g [cout_g x K] * cols [K x S],
- * with S the output positions and K = cin_g * kernel volume. Three ways to
- * get the right-hand side (and a fourth case without one):
- *  - no input channels (K = 0): Y_g is just the bias (or zeros);
- *  - pointwise (1x1, stride 1, no padding): the input itself is cols;
- *  - one input channel per group (depthwise): K is just the kernel volume,
- *    too small for GEMM to pay off, so direct row loops instead;
- *  - otherwise im2col into a scratch buffer, a tile of output positions at a
- *    time so the buffer stays bounded however large the image. */
+ * The GEMM-based methods see, per image and group, Y_g [cout_g x S] =
+ * W_g [cout_g x K] * cols [K x S], with S the output positions and K =
+ * cin_g * kernel volume. Their units of work are (image, group, a tile of
+ * output positions, a block of output channels): tiles keep the im2col
+ * buffer bounded and give every thread work; output-channel blocks do so
+ * when the tiles are too few (small images). A unit leaves its part of Y
+ * final: the bias and the activation are applied to the block the GEMM has
+ * just written, while it is still in cache. */
 #include "conv.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "gemm.h"
+#include "winograd.h"
 
-/* Bytes of im2col buffer a tile aims for: a few L2s, so it is still in
+/* Bytes of im2col buffer a tile aims for: within L2, so it is still in
  * cache when the GEMM packs it. */
-#define COL_TILE_BYTES ((size_t)1 << 20)
+#define COL_TILE_BYTES ((size_t)512 << 10)
 /* Fewest output positions in a tile, so GEMM's fixed costs stay amortized
  * even when K is huge. */
 #define COL_TILE_MIN 64
 
-typedef enum conv_method { CONV_FILL, CONV_POINTWISE, CONV_DEPTHWISE, CONV_IM2COL } conv_method;
+typedef enum conv_method {
+    CONV_FILL,
+    CONV_POINTWISE,
+    CONV_DEPTHWISE,
+    CONV_IM2COL,
+    CONV_WINOGRAD,
+    CONV_S2D /* space-to-depth, then Winograd */
+} conv_method;
+
+oc_conv_act oc_conv_act_none(void) { return (oc_conv_act){-INFINITY, INFINITY}; }
 
 static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t round_up_i64(int64_t n, int64_t m) { return oc_div_ceil(n, m) * m; }
 
 /* The products below fit in int64: the op checked them (see conv.h). */
 static int64_t out_plane(const oc_conv_geom *g)
@@ -55,7 +68,79 @@ static bool is_pointwise(const oc_conv_geom *g)
     return true;
 }
 
-static conv_method choose_method(const oc_conv_geom *g)
+/* ---- space-to-depth ---- */
+
+/* The stride-1 convolution g becomes when its input is regrouped into s x s
+ * blocks: x2[c s^2 + u s + v][Y][X] = x[c][s Y + u - pad_top][s X + v -
+ * pad_left] (zero outside x), kernel w2[k][c s^2 + u s + v][a][b] =
+ * w[k][c][s a + u][s b + v] (zero past the kernel), no padding, the same
+ * output. False when g is not 2-D with stride s in both dims, dilation 1,
+ * one group, or the sizes overflow. */
+static bool s2d_geom(const oc_conv_geom *g, int64_t s, oc_conv_geom *g2)
+{
+    const oc_window_dim *dd = &g->dim[0];
+    if (s < 2 || g->group != 1 || dd->in != 1 || dd->kernel != 1 || dd->out != 1) return false;
+    *g2 = *g;
+    if (!oc_mul_i64(g->in_channels, s * s, &g2->in_channels)) return false;
+    for (int i = 1; i < OC_WINDOW_DIMS; i++) {
+        const oc_window_dim *d = &g->dim[i];
+        if (d->stride != s || d->dilation != 1) return false;
+        int64_t ka = oc_div_ceil(d->kernel, s);
+        g2->dim[i] = (oc_window_dim){d->out + ka - 1, d->out, ka, 1, 1, 0, 0};
+    }
+    return true;
+}
+
+/* Planes [begin, end) of x2 (image-major: n * C s^2 + c2). */
+typedef struct s2d_fill {
+    const oc_conv_geom *g, *g2;
+    int64_t s;
+    const float *x;
+    float *x2;
+} s2d_fill;
+
+static void run_s2d_fill(void *ctx, size_t begin, size_t end, int thread)
+{
+    const s2d_fill *f = ctx;
+    const oc_window_dim *dh = &f->g->dim[1], *dw = &f->g->dim[2];
+    int64_t s = f->s, c2n = f->g2->in_channels, h2 = f->g2->dim[1].in, w2 = f->g2->dim[2].in;
+    for (size_t pl = begin; pl < end; pl++) {
+        int64_t n = (int64_t)pl / c2n, c2 = (int64_t)pl % c2n;
+        int64_t c = c2 / (s * s), u = c2 / s % s, v = c2 % s;
+        const float *xc = f->x + (n * f->g->in_channels + c) * dh->in * dw->in;
+        float *dst = f->x2 + (int64_t)pl * h2 * w2;
+        for (int64_t yy = 0; yy < h2; yy++, dst += w2) {
+            int64_t iy = s * yy + u - dh->pad_begin;
+            if (iy < 0 || iy >= dh->in) {
+                memset(dst, 0, (size_t)w2 * sizeof *dst);
+                continue;
+            }
+            const float *row = xc + iy * dw->in;
+            for (int64_t xx = 0; xx < w2; xx++) {
+                int64_t ix = s * xx + v - dw->pad_begin;
+                dst[xx] = ix >= 0 && ix < dw->in ? row[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+static bool s2d_bytes(const oc_conv_geom *g2, size_t *bytes)
+{
+    size_t n;
+    return oc_mul_size((size_t)g2->batch, (size_t)g2->in_channels, &n) &&
+           oc_mul_size(n, (size_t)g2->dim[1].in, &n) && oc_mul_size(n, (size_t)g2->dim[2].in, &n) &&
+           oc_mul_size(n, sizeof(float), &n) && oc_align_up(n, bytes);
+}
+
+static bool use_winograd(const oc_conv_geom *g, const oc_conv_weights *pw)
+{
+    return pw && (pw->winograd_m == 2 || pw->winograd_m == 4 || pw->winograd_m == 6) &&
+           (pw->wino || pw->wino_u) &&
+           oc_winograd_applies(g);
+}
+
+/* The method without prepared weights. */
+static conv_method plain_method(const oc_conv_geom *g)
 {
     if (cin_per_group(g) == 0) return CONV_FILL;
     if (cin_per_group(g) == 1) return CONV_DEPTHWISE;
@@ -63,21 +148,15 @@ static conv_method choose_method(const oc_conv_geom *g)
     return CONV_IM2COL;
 }
 
-/* Output positions per im2col tile. */
-static int64_t tile_positions(const oc_conv_geom *g)
+static conv_method choose_method(const oc_conv_geom *g, const oc_conv_weights *pw)
 {
-    int64_t s = out_plane(g), k = gemm_depth(g);
-    if (k == 0) return s;
-    int64_t t = (int64_t)(COL_TILE_BYTES / sizeof(float)) / k;
-    t = max_i64(t - t % 8, COL_TILE_MIN);
-    return min_i64(t, s);
-}
-
-static int64_t tiles_per_plane(const oc_conv_geom *g)
-{
-    if (choose_method(g) != CONV_IM2COL) return 1;
-    int64_t t = tile_positions(g);
-    return (out_plane(g) + t - 1) / t;
+    conv_method m = plain_method(g);
+    if (m == CONV_FILL || !pw) return m;
+    if (pw->s2d) {
+        oc_conv_geom g2;
+        return s2d_geom(g, pw->s2d, &g2) && use_winograd(&g2, pw) ? CONV_S2D : m;
+    }
+    return use_winograd(g, pw) ? CONV_WINOGRAD : m;
 }
 
 /* Y has no elements: there is nothing to compute (and with 0 input and
@@ -87,49 +166,109 @@ static bool output_is_empty(const oc_conv_geom *g)
     return g->batch == 0 || g->out_channels == 0;
 }
 
-size_t oc_conv_f32_units(const oc_conv_geom *g)
+/* ---- the activation ---- */
+
+static bool act_is_none(oc_conv_act act) { return act.lo == -INFINITY && act.hi == INFINITY; }
+
+static float act_apply(float v, oc_conv_act act)
 {
-    if (output_is_empty(g)) return 0;
-    /* <= the elements of Y: group divides out_channels, a tile has >= 1 position. */
-    return (size_t)g->batch * (size_t)g->group * (size_t)tiles_per_plane(g);
+    v = v < act.lo ? act.lo : v;
+    return v > act.hi ? act.hi : v;
 }
 
-/* The im2col tile's bytes, rounded up so the GEMM scratch after it is aligned. */
-static bool col_buffer_bytes(const oc_conv_geom *g, size_t *bytes)
+/* y rows [0, rows) x columns [0, cols) (row distance ld) += bias[row], then
+ * the activation (bias may be NULL). */
+static void bias_act(float *y, int64_t rows, int64_t cols, int64_t ld, const float *bias,
+                     oc_conv_act act)
 {
-    size_t n;
-    return oc_mul_size((size_t)gemm_depth(g), (size_t)tile_positions(g), &n) &&
-           oc_mul_size(n, sizeof(float), &n) && oc_align_up(n, bytes);
+    if (!bias && act_is_none(act)) return;
+    float lo = act.lo, hi = act.hi;
+    for (int64_t r = 0; r < rows; r++) {
+        float b = bias ? bias[r] : 0.0f;
+        float *restrict row = y + r * ld;
+        for (int64_t j = 0; j < cols; j++) {
+            float v = row[j] + b;
+            v = v < lo ? lo : v;
+            row[j] = v > hi ? hi : v;
+        }
+    }
 }
 
-bool oc_conv_f32_workspace(const oc_conv_geom *g, size_t *bytes)
+/* ---- the GEMM-based plan ---- */
+
+typedef struct gemm_plan {
+    int64_t m, k, s;         /* per group: output channels, depth, output positions */
+    int64_t planes;          /* images x groups */
+    int64_t tile, tiles;     /* positions per unit, units per plane */
+    bool whole;              /* one threaded GEMM per plane (else units on threads) */
+    size_t col_bytes;        /* im2col buffer: per thread (units) or shared (whole) */
+    size_t gemm_bytes;       /* GEMM scratch: per thread (units) or for all (whole) */
+} gemm_plan;
+
+/* The largest tile, which the scratch of the units is sized for: threads
+ * only make tiles smaller. */
+static int64_t max_tile(const oc_conv_geom *g, conv_method method)
 {
-    if (output_is_empty(g)) {
-        *bytes = 0;
-        return true;
-    }
-    size_t m = (size_t)cout_per_group(g), k = (size_t)gemm_depth(g);
-    switch (choose_method(g)) {
-    case CONV_FILL:
-    case CONV_DEPTHWISE:
-        *bytes = 0;
-        return true;
-    case CONV_POINTWISE:
-        *bytes = oc_sgemm_workspace(m, (size_t)out_plane(g), (size_t)cin_per_group(g));
-        return *bytes != SIZE_MAX;
-    case CONV_IM2COL: {
-        size_t col, gemm = oc_sgemm_workspace(m, (size_t)tile_positions(g), k);
-        return gemm != SIZE_MAX && col_buffer_bytes(g, &col) && oc_add_size(col, gemm, bytes);
-    }
-    }
-    return false;
+    int64_t s = out_plane(g), k = gemm_depth(g);
+    if (method != CONV_IM2COL || k == 0) return s;
+    int64_t t = (int64_t)(COL_TILE_BYTES / sizeof(float)) / k;
+    t = max_i64(t - t % 16, COL_TILE_MIN);
+    return min_i64(t, s);
 }
 
-/* y rows [0, rows) x columns [0, cols) (row distance ld) = bias[row]. */
-static void fill_bias(float *y, int64_t rows, int64_t cols, int64_t ld, const float *bias)
+static bool col_bytes(int64_t k, int64_t n, size_t *bytes)
 {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < cols; j++) y[r * ld + j] = bias[r];
+    return oc_mul_size((size_t)k, (size_t)n, bytes) && oc_mul_size(*bytes, sizeof(float), bytes) &&
+           oc_align_up(*bytes, bytes);
+}
+
+/* Units on threads, each an im2col tile (or a block of columns of X) and a
+ * single-threaded GEMM, when there are enough of them for every thread;
+ * else plane by plane, an im2col of the whole plane (split over threads)
+ * and one GEMM split over threads. */
+static bool make_gemm_plan(const oc_conv_geom *g, conv_method method, int threads,
+                           gemm_plan *p)
+{
+    p->m = cout_per_group(g);
+    p->k = gemm_depth(g);
+    p->s = out_plane(g);
+    p->planes = g->batch * g->group; /* <= elements of Y */
+    int64_t tmax = max_tile(g, method);
+    int64_t want = 2 * (int64_t)threads;
+    p->tile = tmax;
+    if (threads > 1 && p->planes * oc_div_ceil(p->s, tmax) < want && method == CONV_IM2COL) {
+        /* Smaller tiles, not below COL_TILE_MIN positions. */
+        int64_t per_plane = oc_div_ceil(want, p->planes);
+        p->tile = min_i64(max_i64(round_up_i64(oc_div_ceil(p->s, per_plane), 16), COL_TILE_MIN),
+                          tmax);
+    }
+    p->tiles = oc_div_ceil(p->s, p->tile);
+    p->whole = threads > 1 && p->planes * p->tiles < want;
+    if (method == CONV_POINTWISE) p->whole = threads > 1 && p->planes < want;
+    if (p->whole) {
+        p->tile = p->s;
+        p->tiles = 1;
+        p->gemm_bytes = oc_gemm_workspace((size_t)p->m, (size_t)p->s, (size_t)p->k, threads);
+        if (p->gemm_bytes == SIZE_MAX) return false;
+        p->col_bytes = 0;
+        return method != CONV_IM2COL || col_bytes(p->k, p->s, &p->col_bytes);
+    }
+    size_t gemm = oc_gemm_workspace((size_t)p->m, (size_t)p->tile, (size_t)p->k, 1), col = 0;
+    if (gemm == SIZE_MAX || !oc_align_up(gemm, &gemm)) return false;
+    if (method == CONV_IM2COL && !col_bytes(p->k, tmax, &col)) return false;
+    p->col_bytes = col;
+    p->gemm_bytes = gemm;
+    return true;
+}
+
+/* Bytes of scratch of the plan: per-thread slots of columns and GEMM
+ * scratch, or the shared columns and the threaded GEMM's scratch. */
+static bool gemm_plan_bytes(const gemm_plan *p, int threads, size_t *bytes)
+{
+    if (p->whole) return oc_add_size(p->col_bytes, p->gemm_bytes, bytes);
+    size_t slot;
+    return oc_add_size(p->col_bytes, p->gemm_bytes, &slot) &&
+           oc_mul_size(slot, (size_t)threads, bytes);
 }
 
 /* ---- im2col ---- */
@@ -148,6 +287,9 @@ static void gather_row(const oc_window_dim *dw, int64_t kw, const float *row, in
     if (dw->stride == 1) {
         memcpy(dst, row + lo + offset, (size_t)(hi - lo) * sizeof *dst);
         dst += hi - lo;
+    } else if (dw->stride == 2) {
+        const float *src = row + offset;
+        for (int64_t ow = lo; ow < hi; ow++) *dst++ = src[2 * ow];
     } else {
         for (int64_t ow = lo; ow < hi; ow++) *dst++ = row[ow * dw->stride + offset];
     }
@@ -184,47 +326,6 @@ static void im2col_tile(const oc_conv_geom *g, const float *x, int64_t first, in
     }
 }
 
-static void run_im2col(const oc_conv_geom *g, const float *x, const float *w, const float *bias,
-                       float *y, int64_t n, int64_t grp, int64_t tile, void *workspace)
-{
-    int64_t s = out_plane(g), k = gemm_depth(g), m = cout_per_group(g);
-    int64_t t = tile_positions(g), first = tile * t, count = min_i64(t, s - first);
-    size_t col_bytes = 0;
-    col_buffer_bytes(g, &col_bytes); /* cannot fail: the workspace size did not */
-    float *cols = workspace;
-    void *gemm_ws = (char *)workspace + col_bytes;
-
-    const float *xg = x + (n * g->in_channels + grp * cin_per_group(g)) * in_plane(g);
-    float *yg = y + (n * g->out_channels + grp * m) * s + first;
-    im2col_tile(g, xg, first, count, cols);
-    if (bias) fill_bias(yg, m, count, s, bias + grp * m);
-    oc_sgemm(false, false, (size_t)m, (size_t)count, (size_t)k, 1.0f, w + grp * m * k, (size_t)k,
-             cols, (size_t)count, bias ? 1.0f : 0.0f, yg, (size_t)s, gemm_ws);
-}
-
-/* ---- no input channels ---- */
-
-static void run_fill(const oc_conv_geom *g, const float *bias, float *y, int64_t n, int64_t grp)
-{
-    int64_t s = out_plane(g), m = cout_per_group(g);
-    float *yg = y + (n * g->out_channels + grp * m) * s;
-    for (int64_t r = 0; r < m; r++)
-        for (int64_t j = 0; j < s; j++) yg[r * s + j] = bias ? bias[grp * m + r] : 0.0f;
-}
-
-/* ---- pointwise ---- */
-
-static void run_pointwise(const oc_conv_geom *g, const float *x, const float *w,
-                          const float *bias, float *y, int64_t n, int64_t grp, void *workspace)
-{
-    int64_t s = out_plane(g), k = cin_per_group(g), m = cout_per_group(g);
-    const float *xg = x + (n * g->in_channels + grp * k) * s;
-    float *yg = y + (n * g->out_channels + grp * m) * s;
-    if (bias) fill_bias(yg, m, s, s, bias + grp * m);
-    oc_sgemm(false, false, (size_t)m, (size_t)s, (size_t)k, 1.0f, w + grp * m * k, (size_t)k, xg,
-             (size_t)s, bias ? 1.0f : 0.0f, yg, (size_t)s, workspace);
-}
-
 /* ---- depthwise: direct ---- */
 
 /* yrow[ow] += weight * (input read by tap kw) for every output ow whose tap
@@ -236,7 +337,11 @@ static void accumulate_row(const oc_window_dim *dw, int64_t kw, float weight,
     oc_window_tap_outputs(dw, kw, &lo, &hi);
     int64_t offset = kw * dw->dilation - dw->pad_begin;
     if (dw->stride == 1) {
-        for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += weight * xrow[ow + offset];
+        const float *restrict src = xrow + offset;
+        for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += weight * src[ow];
+    } else if (dw->stride == 2) {
+        const float *restrict src = xrow + offset;
+        for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += weight * src[2 * ow];
     } else {
         for (int64_t ow = lo; ow < hi; ow++) yrow[ow] += weight * xrow[ow * dw->stride + offset];
     }
@@ -245,7 +350,7 @@ static void accumulate_row(const oc_window_dim *dw, int64_t kw, float weight,
 /* One output channel whose group has a single input channel xc. Output row
  * by output row, so the row being summed stays in L1. */
 static void depthwise_channel(const oc_conv_geom *g, const float *xc, const float *wk, float b,
-                              float *yc)
+                              oc_conv_act act, float *yc)
 {
     const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
     for (int64_t od = 0; od < dd->out; od++) {
@@ -265,44 +370,314 @@ static void depthwise_channel(const oc_conv_geom *g, const float *xc, const floa
                 for (int64_t kw = 0; kw < dw->kernel; kw++)
                     accumulate_row(dw, kw, wrow[kw], xrow, yrow);
             }
+            bias_act(yrow, 1, dw->out, 0, NULL, act);
         }
     }
 }
 
-static void run_depthwise(const oc_conv_geom *g, const float *x, const float *w,
-                          const float *bias, float *y, int64_t n, int64_t grp)
+/* ---- the threaded driver ---- */
+
+typedef struct conv_run {
+    const oc_conv_geom *g;
+    const oc_conv_weights *pw;
+    conv_method method;
+    gemm_plan plan;
+    const float *x, *w, *bias;
+    oc_conv_act act;
+    float *y;
+    char *ws;
+    /* whole-plane im2col: the plane being gathered */
+    const float *xg;
+} conv_run;
+
+/* The GEMM of one group: y block [mn rows from m0] x [count columns from
+ * first] = W_g rows * b, with the bias and the activation. */
+static void conv_gemm(const conv_run *r, int64_t grp, const float *b, size_t ldb, int64_t first,
+                      int64_t count, float *yg, oc_pool *pool, void *ws, size_t ws_bytes)
 {
-    int64_t m = cout_per_group(g), kvol = kernel_volume(g);
-    const float *xc = x + (n * g->in_channels + grp) * in_plane(g);
-    for (int64_t j = 0; j < m; j++) {
-        int64_t oc = grp * m + j;
-        depthwise_channel(g, xc, w + oc * kvol, bias ? bias[oc] : 0.0f,
-                          y + (n * g->out_channels + oc) * out_plane(g));
+    const gemm_plan *p = &r->plan;
+    oc_gemm_desc d = oc_gemm_desc_make(false, false, (size_t)p->m, (size_t)count, (size_t)p->k,
+                                       r->w + grp * p->m * p->k, (size_t)p->k, b, ldb, yg + first,
+                                       (size_t)p->s);
+    if (r->pw && r->pw->gemm) d.packed_a = &r->pw->gemm[grp];
+    if (r->bias) {
+        d.ep.beta = 1.0f;
+        d.ep.x = r->bias + grp * p->m;
+        d.ep.x_rs = 1;
+        d.ep.x_cs = 0;
     }
+    if (!act_is_none(r->act)) {
+        d.ep.clamp = true;
+        d.ep.lo = r->act.lo;
+        d.ep.hi = r->act.hi;
+    }
+    oc_gemm(&d, pool, ws, ws_bytes);
 }
 
-/* ---- entry points ---- */
-
-void oc_conv_f32_run_units(const oc_conv_geom *g, const float *x, const float *w,
-                           const float *bias, float *y, size_t begin, size_t end,
-                           void *workspace)
+/* Units of CONV_POINTWISE and CONV_IM2COL on threads: (plane, tile). */
+static void run_gemm_units(void *ctx, size_t begin, size_t end, int thread)
 {
-    conv_method method = choose_method(g);
-    int64_t tiles = tiles_per_plane(g);
+    const conv_run *r = ctx;
+    const oc_conv_geom *g = r->g;
+    const gemm_plan *p = &r->plan;
+    char *slot = r->ws + (size_t)thread * (p->col_bytes + p->gemm_bytes);
+    float *cols = (float *)slot;
+    void *gemm_ws = slot + p->col_bytes;
     for (size_t u = begin; u < end; u++) {
-        int64_t tile = (int64_t)u % tiles, grp = (int64_t)u / tiles % g->group;
-        int64_t n = (int64_t)u / tiles / g->group;
-        switch (method) {
-        case CONV_FILL: run_fill(g, bias, y, n, grp); break;
-        case CONV_POINTWISE: run_pointwise(g, x, w, bias, y, n, grp, workspace); break;
-        case CONV_DEPTHWISE: run_depthwise(g, x, w, bias, y, n, grp); break;
-        case CONV_IM2COL: run_im2col(g, x, w, bias, y, n, grp, tile, workspace); break;
+        int64_t tile = (int64_t)u % p->tiles, plane = (int64_t)u / p->tiles;
+        int64_t grp = plane % g->group, n = plane / g->group;
+        int64_t first = tile * p->tile, count = min_i64(p->tile, p->s - first);
+        const float *xg = r->x + (n * g->in_channels + grp * cin_per_group(g)) * in_plane(g);
+        float *yg = r->y + (n * g->out_channels + grp * p->m) * p->s;
+        if (r->method == CONV_POINTWISE) {
+            conv_gemm(r, grp, xg + first, (size_t)p->s, first, count, yg, NULL, gemm_ws,
+                      p->gemm_bytes);
+        } else {
+            im2col_tile(g, xg, first, count, cols);
+            conv_gemm(r, grp, cols, (size_t)count, first, count, yg, NULL, gemm_ws,
+                      p->gemm_bytes);
         }
     }
 }
 
-void oc_conv_f32(const oc_conv_geom *g, const float *x, const float *w, const float *bias,
-                 float *y, void *workspace)
+/* Whole-plane im2col, split over threads: rows [begin, end) of the columns
+ * are the input channels' taps (kernel volume rows each). */
+static void run_im2col_channels(void *ctx, size_t begin, size_t end, int thread)
 {
-    oc_conv_f32_run_units(g, x, w, bias, y, 0, oc_conv_f32_units(g), workspace);
+    const conv_run *r = ctx;
+    const oc_conv_geom *g = r->g;
+    int64_t kvol = kernel_volume(g), s = r->plan.s;
+    for (size_t c = begin; c < end; c++) {
+        oc_conv_geom one = *g;
+        one.in_channels = 1;
+        one.group = 1;
+        im2col_tile(&one, r->xg + (int64_t)c * in_plane(g), 0, s,
+                    (float *)r->ws + (int64_t)c * kvol * s);
+    }
+}
+
+/* Units of CONV_DEPTHWISE and CONV_FILL: (image, output channel). */
+static void run_channel_units(void *ctx, size_t begin, size_t end, int thread)
+{
+    const conv_run *r = ctx;
+    const oc_conv_geom *g = r->g;
+    int64_t m = cout_per_group(g), s = out_plane(g), kvol = kernel_volume(g);
+    for (size_t u = begin; u < end; u++) {
+        int64_t oc = (int64_t)u % g->out_channels, n = (int64_t)u / g->out_channels;
+        float b = r->bias ? r->bias[oc] : 0.0f;
+        float *yc = r->y + (n * g->out_channels + oc) * s;
+        if (r->method == CONV_FILL) {
+            float v = act_apply(b, r->act);
+            for (int64_t j = 0; j < s; j++) yc[j] = v;
+        } else {
+            const float *xc = r->x + (n * g->in_channels + oc / m) * in_plane(g);
+            depthwise_channel(g, xc, r->w + oc * kvol, b, r->act, yc);
+        }
+    }
+}
+
+static bool method_workspace(const oc_conv_geom *g, const oc_conv_weights *pw,
+                             conv_method method, int threads, size_t *bytes)
+{
+    gemm_plan p;
+    switch (method) {
+    case CONV_WINOGRAD: return oc_winograd_workspace(g, pw, threads, bytes);
+    case CONV_S2D: {
+        oc_conv_geom g2;
+        size_t x2, wino;
+        return s2d_geom(g, pw->s2d, &g2) && s2d_bytes(&g2, &x2) &&
+               oc_winograd_workspace(&g2, pw, threads, &wino) && oc_add_size(x2, wino, bytes);
+    }
+    case CONV_POINTWISE:
+    case CONV_IM2COL:
+        return make_gemm_plan(g, method, threads, &p) && gemm_plan_bytes(&p, threads, bytes);
+    default: *bytes = 0; return true;
+    }
+}
+
+bool oc_conv_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int threads,
+                           size_t *bytes)
+{
+    *bytes = 0;
+    if (output_is_empty(g)) return true;
+    if (threads < 1) threads = 1;
+    /* Every thread count up to threads (a run may get fewer), and the
+     * method without the prepared weights. */
+    conv_method methods[2] = {plain_method(g), choose_method(g, pw)};
+    for (int i = 0; i < 2; i++)
+        for (int t = 1; t <= threads; t++) {
+            size_t b;
+            if (!method_workspace(g, pw, methods[i], t, &b)) return false;
+            if (b > *bytes) *bytes = b;
+        }
+    return true;
+}
+
+void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
+                 const float *w, const float *bias, oc_conv_act act, float *y, void *workspace,
+                 size_t workspace_bytes, oc_pool *pool)
+{
+    if (output_is_empty(g)) return;
+    conv_run r = {g, pw, choose_method(g, pw), {0}, x, w, bias, act, y, workspace, NULL};
+    int threads = oc_pool_size(pool);
+    size_t need;
+    if (threads > 1 &&
+        (!method_workspace(g, pw, r.method, threads, &need) || need > workspace_bytes)) {
+        pool = NULL; /* scratch for the caller alone */
+        threads = 1;
+    }
+    switch (r.method) {
+    case CONV_WINOGRAD:
+        oc_winograd_conv(g, pw, x, bias, act.lo, act.hi, y, workspace, threads, pool);
+        return;
+    case CONV_S2D: {
+        oc_conv_geom g2;
+        size_t x2_bytes = 0;
+        s2d_geom(g, pw->s2d, &g2); /* cannot fail: the method was chosen so */
+        s2d_bytes(&g2, &x2_bytes);
+        s2d_fill f = {g, &g2, pw->s2d, x, workspace};
+        oc_parallel_for(pool, (size_t)(g2.batch * g2.in_channels), 1, run_s2d_fill, &f);
+        oc_winograd_conv(&g2, pw, f.x2, bias, act.lo, act.hi, y, (char *)workspace + x2_bytes,
+                         threads, pool);
+        return;
+    }
+    case CONV_FILL:
+    case CONV_DEPTHWISE:
+        oc_parallel_for(pool, (size_t)(g->batch * g->out_channels), 1, run_channel_units, &r);
+        return;
+    case CONV_POINTWISE:
+    case CONV_IM2COL: {
+        gemm_plan *p = &r.plan;
+        if (!make_gemm_plan(g, r.method, threads, p)) return; /* sized by the workspace */
+        if (!p->whole) {
+            oc_parallel_for(pool, (size_t)(p->planes * p->tiles), 1, run_gemm_units, &r);
+            return;
+        }
+        for (int64_t plane = 0; plane < p->planes; plane++) {
+            int64_t grp = plane % g->group, n = plane / g->group;
+            const float *xg = x + (n * g->in_channels + grp * cin_per_group(g)) * in_plane(g);
+            float *yg = y + (n * g->out_channels + grp * p->m) * p->s;
+            const float *b = xg;
+            if (r.method == CONV_IM2COL) {
+                r.xg = xg;
+                oc_parallel_for(pool, (size_t)cin_per_group(g), 1, run_im2col_channels, &r);
+                b = (const float *)r.ws;
+            }
+            conv_gemm(&r, grp, b, (size_t)p->s, 0, p->s, yg, pool, r.ws + p->col_bytes,
+                      p->gemm_bytes);
+        }
+        return;
+    }
+    }
+}
+
+/* ---- prepared weights ---- */
+
+bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
+                            oc_conv_alloc_fn alloc, void *owner, oc_conv_weights *out)
+{
+    memset(out, 0, sizeof *out);
+    if (output_is_empty(g) || cin_per_group(g) == 0) return true;
+    if (m == 2 || m == 4 || m == 6) {
+        if (!oc_winograd_applies(g)) return true;
+        int64_t k = g->out_channels, c = g->in_channels, kb = oc_winograd_chunk(k);
+        int64_t cv = oc_winograd_depth(g), chunks = oc_div_ceil(k, kb);
+        int64_t positions = (m + 2) * (m + 2);
+        size_t u_count, each = oc_gemm_pack_a_size(OC_ISA_AUTO, (size_t)kb, (size_t)cv), all;
+        if (!oc_winograd_weights_count(m, k, c, g->dim[1].kernel, g->dim[2].kernel, &u_count) ||
+            each == SIZE_MAX || !oc_align_up(each, &each) ||
+            !oc_mul_size(each, (size_t)(positions * chunks), &all))
+            return false;
+        if (oc_winograd_small_depth(cv)) { /* plain U, computed in place */
+            if (u_count > SIZE_MAX / sizeof(float)) return false;
+            float *u = alloc(owner, u_count * sizeof *u);
+            if (!u) return false;
+            oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u);
+            *out = (oc_conv_weights){w, m, kb, chunks, NULL, u, 0, NULL};
+            return true;
+        }
+        oc_gemm_packed *packs = alloc(owner, (size_t)(positions * chunks) * sizeof *packs);
+        char *dst = alloc(owner, all);
+        float *u = malloc(u_count * sizeof *u);
+        if (!packs || !dst || !u) {
+            free(u);
+            return false;
+        }
+        oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u);
+        for (int64_t xi = 0; xi < positions; xi++)
+            for (int64_t j = 0; j < chunks; j++) {
+                int64_t k0 = j * kb, kn = min_i64(kb, k - k0);
+                oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)kn, (size_t)cv, u + (xi * k + k0) * cv,
+                               (size_t)cv, (float *)(dst + (size_t)(xi * chunks + j) * each),
+                               &packs[xi * chunks + j]);
+            }
+        free(u);
+        *out = (oc_conv_weights){w, m, kb, chunks, packs, NULL, 0, NULL};
+        return true;
+    }
+    conv_method method = plain_method(g);
+    if (method != CONV_POINTWISE && method != CONV_IM2COL) return true;
+    int64_t mg = cout_per_group(g), k = gemm_depth(g);
+    size_t each = oc_gemm_pack_a_size(OC_ISA_AUTO, (size_t)mg, (size_t)k), all;
+    if (each == SIZE_MAX || !oc_align_up(each, &each) || !oc_mul_size(each, (size_t)g->group, &all))
+        return false;
+    oc_gemm_packed *packs = alloc(owner, (size_t)g->group * sizeof *packs);
+    char *dst = alloc(owner, all);
+    if (!packs || !dst) return false;
+    for (int64_t grp = 0; grp < g->group; grp++)
+        oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)mg, (size_t)k, w + grp * mg * k, (size_t)k,
+                       (float *)(dst + (size_t)grp * each), &packs[grp]);
+    *out = (oc_conv_weights){w, 0, 0, 0, NULL, NULL, 0, packs};
+    return true;
+}
+
+/* Winograd weights for the space-to-depth form of g (stride s), when
+ * Winograd pays for it; out untouched otherwise. */
+static bool prepare_s2d(const oc_conv_geom *g, bool extents_known, const float *w,
+                        oc_conv_alloc_fn alloc, void *owner, oc_conv_weights *out)
+{
+    int64_t s = g->dim[2].stride;
+    oc_conv_geom g2;
+    if (!s2d_geom(g, s, &g2)) return true;
+    int m = oc_winograd_choose(&g2, extents_known);
+    if (m == 0) return true;
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    int64_t ka = g2.dim[1].kernel, kb = g2.dim[2].kernel, c = g->in_channels;
+    size_t count;
+    if (!oc_mul_size((size_t)g->out_channels, (size_t)g2.in_channels, &count) ||
+        !oc_mul_size(count, (size_t)(ka * kb), &count) || count > SIZE_MAX / sizeof(float))
+        return false;
+    float *w2 = malloc((count ? count : 1) * sizeof *w2);
+    if (!w2) return false;
+    for (int64_t k = 0; k < g->out_channels; k++)
+        for (int64_t c2 = 0; c2 < g2.in_channels; c2++)
+            for (int64_t a = 0; a < ka; a++)
+                for (int64_t b = 0; b < kb; b++) {
+                    int64_t ci = c2 / (s * s), i = s * a + c2 / s % s, j = s * b + c2 % s;
+                    w2[((k * g2.in_channels + c2) * ka + a) * kb + b] =
+                        i < dh->kernel && j < dw->kernel
+                            ? w[((k * c + ci) * dh->kernel + i) * dw->kernel + j]
+                            : 0.0f;
+                }
+    bool ok = oc_conv_prepare_method(&g2, m, w2, alloc, owner, out);
+    free(w2);
+    if (ok && out->winograd_m) {
+        out->source = w;
+        out->s2d = (int)s;
+    }
+    return ok;
+}
+
+bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const float *w,
+                             oc_conv_alloc_fn alloc, void *owner, oc_conv_weights *out)
+{
+    int m = oc_winograd_choose(g, extents_known);
+    if (m == 0 && g->dim[1].stride >= 2 && g->dim[1].stride <= 4) {
+        memset(out, 0, sizeof *out);
+        if (!output_is_empty(g) && cin_per_group(g) > 0 &&
+            !prepare_s2d(g, extents_known, w, alloc, owner, out))
+            return false;
+        if (out->winograd_m) return true;
+    }
+    return oc_conv_prepare_method(g, m, w, alloc, owner, out);
 }

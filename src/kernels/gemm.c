@@ -1,331 +1,494 @@
-/* Fast SGEMM in portable C.
+/* The SGEMM driver: picks the kernel set (cpu.h), the path (packed blocks
+ * or few vectors), the cache blocking and the split over threads, and lays
+ * out the workspace; the kernels themselves are in gemm_isa.c.
  *
- * The classic blocked scheme (Goto / BLIS): for each NC-column block of B and
- * KC-deep slice of K, B is packed into NR-wide panels that stay in L3/L2;
- * for each MC-row block of A, A is packed into MR-tall panels that stay in
- * L2; a micro-kernel then multiplies one A panel by one B panel into an
- * MR x NR tile of accumulators held in registers. Packing makes every inner
- * access contiguous (whatever the transposes and strides) and pads edge
- * panels with zeros, so the micro-kernel never branches; only the write-back
- * of edge tiles is clipped.
+ * The blocked path (Goto / BLIS order), for a block of C rows [i0, i1) x
+ * columns [j0, j1) on one thread:
+ *   for jc over the columns in steps of NC:
+ *     for pc over K in slices of depth <= KC (equal slices):
+ *       B block = op(B)[pc.., jc..] packed into NR-wide panels (or taken from
+ *                 a B packed at load), KC x NC: stays in L2
+ *       for ic over the rows in steps of MC:
+ *         A block = op(A)[ic.., pc..] packed into MR-tall panels (or taken
+ *                   from an A packed at load)
+ *         for each A micro-panel (MR x KC, stays in L1):
+ *           for each B panel: micro-kernel -> MR x NR tile of C
+ * The first slice applies alpha and beta * X to the tile, later ones add
+ * alpha * their sums onto C; the last one applies the clamp.
  *
- * The micro-kernel is plain C written so that GCC -O3 keeps the tile in
- * registers and vectorizes its rows (MR = 4, NR = 8 measured best for the
- * baseline x86-64 SSE2 target: 8 accumulator vectors). ISA-specific
- * micro-kernels can replace it later without touching the packing.
+ * Threads: the product is cut into UNITS_PER_THREAD units a thread of
+ * nearly equal size, column ranges first (each at least a B panel wide), and
+ * rows too when there are few columns (conv layers on 7x7 and 14x14 maps);
+ * oc_parallel_for hands them out one at a time. Each unit packs its own B
+ * (and A) blocks into its thread's slot of the workspace.
  *
- * m == 1 or n == 1 (a fully-connected layer on one sample) skip packing: each
- * weight is used once, so the product streams the matrix once instead. */
+ * The few-vector path (m or n <= 8, both raw operands given): the big
+ * operand is W, the small one S; dot form when W's rows run along K, axpy
+ * form otherwise (see gemm_isa.c); a strided S is first gathered into the
+ * workspace's shared area for the dot form. Threads take ranges of W's rows
+ * (dot) or two column ranges each (axpy). */
 #include "gemm.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/util.h"
+#include "gemm_isa.h"
 
 enum {
-    MR = 4,    /* rows of the register tile */
-    NR = 8,    /* columns of the register tile (vector width multiple) */
-    KC = 256,  /* depth of a packed slice: an A panel + a B panel fit L1 */
-    MC = 128,  /* rows of a packed A block (multiple of MR): fits L2 */
-    NC = 2048, /* columns of a packed B block (multiple of NR) */
-    GEMV_BLOCK = 512 /* outputs accumulated at once by the streaming path */
+    /* Below this many flops a product stays on the calling thread. */
+    PARALLEL_FLOPS = 1 << 19,
+    /* Below this many bytes of the streamed operand, likewise. */
+    PARALLEL_BYTES = 1 << 18,
+    /* Units of work per thread a parallel product aims at. */
+    UNITS_PER_THREAD = 4,
+    WS_ALIGN = 64
 };
 
-/* The micro-kernel must stay a function of its own: inlined into the blocking
- * loops, GCC runs out of registers for the tile and spills it. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
+/* Products with at most this many rows (or columns) take the few-vector path. */
+#ifndef SMALL_PATH_MAX
+#define SMALL_PATH_MAX OC_GEMM_SMALL_MAX
 #endif
 
-static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
-static size_t round_up(size_t n, size_t multiple)
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t round_up(size_t n, size_t m) { return ceil_div(n, m) * m; }
+
+static const oc_gemm_kernels *const kernel_sets[] = {
+    &oc_gemm_kernels_portable,
+#ifdef OC_HAVE_AVX2
+    &oc_gemm_kernels_avx2,
+#endif
+#ifdef OC_HAVE_AVX512
+    &oc_gemm_kernels_avx512,
+#endif
+};
+#define N_KERNEL_SETS (sizeof kernel_sets / sizeof *kernel_sets)
+
+static const oc_gemm_kernels *kernels_of(oc_isa isa)
 {
-    return (n + multiple - 1) / multiple * multiple;
+    oc_isa want = oc_isa_resolve(isa);
+    for (size_t i = N_KERNEL_SETS; i-- > 0;)
+        if ((oc_isa)kernel_sets[i]->isa == want) return kernel_sets[i];
+    return &oc_gemm_kernels_portable;
 }
 
-/* The depth of each K slice: K split into equal slices of at most KC, so a
+/* The depth of each K slice: K split into equal slices of at most kc, so a
  * remainder does not make one slice tiny. */
-static size_t slice_depth(size_t k)
+static size_t slice_depth(size_t k, size_t kc)
 {
-    size_t slices = (k + KC - 1) / KC;
-    return (k + slices - 1) / slices;
+    if (k == 0) return 1;
+    return ceil_div(k, ceil_div(k, kc));
 }
 
-static size_t packed_a_bytes(size_t m, size_t k)
+/* Rows of a packed A of m rows; columns of a packed B of n columns
+ * (SIZE_MAX for sizes no buffer could hold, so that byte counts overflow). */
+static size_t padded_rows(const oc_gemm_kernels *K, size_t m)
 {
-    return round_up(min_size(m, MC), MR) * slice_depth(k) * sizeof(float);
+    return m > SIZE_MAX / 2 ? SIZE_MAX : round_up(m, (size_t)K->mr);
+}
+static size_t padded_cols(const oc_gemm_kernels *K, size_t n)
+{
+    size_t nr = (size_t)K->nr;
+    return n > SIZE_MAX / 2 ? SIZE_MAX : n / nr * nr + round_up(n % nr, (size_t)K->vl);
 }
 
-size_t oc_sgemm_workspace(size_t m, size_t n, size_t k)
+oc_gemm_epilogue oc_gemm_epilogue_default(void)
+{
+    return (oc_gemm_epilogue){1.0f, 0.0f, NULL, 0, 0, false, 0.0f, 0.0f};
+}
+
+oc_gemm_desc oc_gemm_desc_make(bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                               const float *a, size_t lda, const float *b, size_t ldb, float *c,
+                               size_t ldc)
+{
+    oc_gemm_desc d;
+    memset(&d, 0, sizeof d);
+    d.m = m, d.n = n, d.k = k;
+    d.trans_a = trans_a, d.trans_b = trans_b;
+    d.a = a, d.lda = lda, d.b = b, d.ldb = ldb, d.c = c, d.ldc = ldc;
+    d.ep = oc_gemm_epilogue_default();
+    d.isa = OC_ISA_AUTO;
+    return d;
+}
+
+/* ======================================================================== */
+/* Sizes                                                                    */
+/* ======================================================================== */
+
+/* bytes = a * b * c floats rounded up to WS_ALIGN; false on overflow. */
+static bool float_bytes(size_t a, size_t b, size_t c, size_t *bytes)
+{
+    size_t n;
+    return oc_mul_size(a, b, &n) && oc_mul_size(n, c, &n) && oc_mul_size(n, sizeof(float), &n) &&
+           n <= SIZE_MAX - WS_ALIGN && (*bytes = round_up(n, WS_ALIGN), true);
+}
+
+/* One thread's slot for kernel set K: packed B block, then packed A block. */
+static bool slot_parts(const oc_gemm_kernels *K, size_t m, size_t n, size_t k, size_t *b_bytes,
+                       size_t *a_bytes)
+{
+    size_t depth = min_sz(k, K->kc);
+    return float_bytes(depth, min_sz(padded_cols(K, n), K->nc), 1, b_bytes) &&
+           float_bytes(min_sz(padded_rows(K, m), K->mc), depth, 1, a_bytes);
+}
+
+/* The slot stride: the largest slot of any kernel set. */
+static bool slot_stride(size_t m, size_t n, size_t k, size_t *stride)
+{
+    *stride = 0;
+    for (size_t i = 0; i < N_KERNEL_SETS; i++) {
+        size_t b, a;
+        if (!slot_parts(kernel_sets[i], m, n, k, &b, &a) || !oc_add_size(a, b, &a)) return false;
+        *stride = max_sz(*stride, a);
+    }
+    return true;
+}
+
+/* The shared area: room for up to OC_GEMM_SMALL_MAX gathered vectors of k. */
+static bool shared_bytes(size_t m, size_t n, size_t k, size_t *bytes)
+{
+    return float_bytes(min_sz(min_sz(m, n), OC_GEMM_SMALL_MAX), k, 1, bytes);
+}
+
+size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads)
 {
     if (m == 0 || n == 0 || k == 0) return 0;
-    if (k > SIZE_MAX / sizeof(float)) return SIZE_MAX;
-    size_t vector_bytes = k * sizeof(float); /* room to gather a strided vector */
-    if (m == 1 || n == 1) return vector_bytes;
-    size_t b_bytes = round_up(min_size(n, NC), NR) * slice_depth(k) * sizeof(float);
-    size_t blocked_bytes = round_up(packed_a_bytes(m, k), OC_ALIGN) + b_bytes;
-    /* Never less than a vector product needs, so the size only grows with m and n. */
-    return blocked_bytes > vector_bytes ? blocked_bytes : vector_bytes;
+    size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total;
+    if (!shared_bytes(m, n, k, &shared) || !slot_stride(m, n, k, &stride) ||
+        !oc_mul_size(stride, t, &total) || !oc_add_size(total, shared, &total) ||
+        !oc_add_size(total, WS_ALIGN, &total))
+        return SIZE_MAX;
+    return total;
 }
 
-/* ---- the blocked path ---- */
+size_t oc_sgemm_workspace(size_t m, size_t n, size_t k) { return oc_gemm_workspace(m, n, k, 1); }
 
-/* Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row panels:
- * panel r holds element (i, p) at [p * MR + i]; missing rows are zero. */
-static void pack_a(bool trans, const float *a, size_t lda, size_t i0, size_t p0, size_t mc,
-                   size_t kc, float *restrict out)
+size_t oc_gemm_pack_a_size(oc_isa isa, size_t m, size_t k)
 {
-    for (size_t ir = 0; ir < mc; ir += MR, out += MR * kc) {
-        size_t rows = min_size(MR, mc - ir);
-        if (trans) {
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = a + (p0 + p) * lda + i0 + ir;
-                for (size_t i = 0; i < rows; i++) out[p * MR + i] = src[i];
-                for (size_t i = rows; i < MR; i++) out[p * MR + i] = 0.0f;
-            }
-        } else if (rows == MR) {
-            const float *r0 = a + (i0 + ir) * lda + p0;
-            const float *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
-            for (size_t p = 0; p < kc; p++) {
-                out[p * MR + 0] = r0[p];
-                out[p * MR + 1] = r1[p];
-                out[p * MR + 2] = r2[p];
-                out[p * MR + 3] = r3[p];
-            }
-        } else {
-            for (size_t i = 0; i < MR; i++) {
-                const float *src = a + (i0 + ir + i) * lda + p0;
-                for (size_t p = 0; p < kc; p++) out[p * MR + i] = i < rows ? src[p] : 0.0f;
-            }
-        }
+    size_t bytes;
+    return float_bytes(padded_rows(kernels_of(isa), m), k, 1, &bytes) ? bytes : SIZE_MAX;
+}
+
+size_t oc_gemm_pack_b_size(oc_isa isa, size_t n, size_t k)
+{
+    size_t bytes;
+    return float_bytes(padded_cols(kernels_of(isa), n), k, 1, &bytes) ? bytes : SIZE_MAX;
+}
+
+/* ======================================================================== */
+/* Packing once                                                             */
+/* ======================================================================== */
+
+/* A packed A: slice after slice (slice at depth pc starts at pc * padded
+ * rows), each slice its panels. */
+void oc_gemm_pack_a(oc_isa isa, bool trans_a, size_t m, size_t k, const float *a, size_t lda,
+                    float *dst, oc_gemm_packed *out)
+{
+    const oc_gemm_kernels *K = kernels_of(isa);
+    size_t depth = slice_depth(k, K->kc), mpad = padded_rows(K, m);
+    for (size_t pc = 0; pc < k && m > 0; pc += depth) {
+        size_t kc = min_sz(depth, k - pc);
+        K->pack_a(trans_a, trans_a ? a + pc * lda : a + pc, lda, m, kc, dst + pc * mpad);
     }
+    *out = (oc_gemm_packed){(oc_isa)K->isa, false, m, k, depth, dst};
 }
 
-/* Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column
- * panels: panel c holds element (p, j) at [p * NR + j]; missing columns are zero. */
-static void pack_b(bool trans, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc,
-                   size_t nc, float *restrict out)
+/* A packed B: slice after slice (slice at depth pc starts at pc * padded
+ * columns), each slice its panels. */
+void oc_gemm_pack_b(oc_isa isa, bool trans_b, size_t k, size_t n, const float *b, size_t ldb,
+                    float *dst, oc_gemm_packed *out)
 {
-    for (size_t jr = 0; jr < nc; jr += NR, out += NR * kc) {
-        size_t cols = min_size(NR, nc - jr);
-        if (!trans) {
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = b + (p0 + p) * ldb + j0 + jr;
-                for (size_t j = 0; j < cols; j++) out[p * NR + j] = src[j];
-                for (size_t j = cols; j < NR; j++) out[p * NR + j] = 0.0f;
+    const oc_gemm_kernels *K = kernels_of(isa);
+    size_t depth = slice_depth(k, K->kc), npad = padded_cols(K, n);
+    for (size_t pc = 0; pc < k && n > 0; pc += depth) {
+        size_t kc = min_sz(depth, k - pc);
+        K->pack_b(trans_b, trans_b ? b + pc : b + pc * ldb, ldb, kc, n, dst + pc * npad);
+    }
+    *out = (oc_gemm_packed){(oc_isa)K->isa, true, n, k, depth, dst};
+}
+
+oc_gemm_b_layout oc_gemm_b_layout_of(oc_isa isa, size_t k, size_t n)
+{
+    const oc_gemm_kernels *K = kernels_of(isa);
+    return (oc_gemm_b_layout){(oc_isa)K->isa,     k, n, slice_depth(k, K->kc), (size_t)K->nr,
+                              (size_t)K->vl, padded_cols(K, n)};
+}
+
+oc_gemm_packed oc_gemm_packed_b_of(const oc_gemm_b_layout *l, const float *dst)
+{
+    return (oc_gemm_packed){l->isa, true, l->n, l->k, l->depth, dst};
+}
+
+/* ======================================================================== */
+/* The blocked path                                                         */
+/* ======================================================================== */
+
+typedef struct plan {
+    const oc_gemm_kernels *K;
+    size_t m, n, k, depth;
+    bool trans_a, trans_b;
+    const float *a, *b;
+    size_t lda, ldb;
+    const float *packed_a, *packed_b; /* NULL: pack per block */
+    size_t mpad, npad;                /* of the packed operands */
+    float *c;
+    size_t ldc;
+    oc_gemm_epilogue ep;              /* resolved: x NULL when beta == 0 */
+    char *slots;
+    size_t slot_stride, a_offset;
+    /* the unit grid (parallel runs) */
+    size_t n_units, m_units, col_step;
+} plan;
+
+/* The epilogue of K slice [pc, pc + kc) for the block at (i0, j0). */
+static oc_gemm_kep slice_epilogue(const plan *p, size_t pc, size_t kc, size_t i0, size_t j0)
+{
+    oc_gemm_kep e = {p->ep.alpha, 1.0f, p->c + i0 * p->ldc + j0, p->ldc, 1, false, 0.0f, 0.0f};
+    if (pc == 0) {
+        e.beta = p->ep.beta;
+        e.x = p->ep.x ? p->ep.x + i0 * p->ep.x_rs + j0 * p->ep.x_cs : NULL;
+        e.x_rs = p->ep.x_rs;
+        e.x_cs = p->ep.x_cs;
+    }
+    if (pc + kc == p->k) {
+        e.clamp = p->ep.clamp;
+        e.lo = p->ep.lo;
+        e.hi = p->ep.hi;
+    }
+    return e;
+}
+
+static void run_block(const plan *p, size_t i0, size_t i1, size_t j0, size_t j1, int thread)
+{
+    const oc_gemm_kernels *K = p->K;
+    char *slot = p->slots + (size_t)thread * p->slot_stride;
+    float *b_buf = (float *)slot, *a_buf = (float *)(slot + p->a_offset);
+    for (size_t jc = j0; jc < j1; jc += K->nc) {
+        size_t nc = min_sz(K->nc, j1 - jc);
+        for (size_t pc = 0; pc < p->k; pc += p->depth) {
+            size_t kc = min_sz(p->depth, p->k - pc);
+            const float *pb;
+            if (p->packed_b) {
+                pb = p->packed_b + pc * p->npad + jc * kc;
+            } else {
+                const float *src = p->trans_b ? p->b + jc * p->ldb + pc : p->b + pc * p->ldb + jc;
+                K->pack_b(p->trans_b, src, p->ldb, kc, nc, b_buf);
+                pb = b_buf;
             }
-        } else {
-            for (size_t j = 0; j < NR; j++) {
-                const float *src = b + (j0 + jr + j) * ldb + p0;
-                for (size_t p = 0; p < kc; p++) out[p * NR + j] = j < cols ? src[p] : 0.0f;
-            }
-        }
-    }
-}
-
-/* acc (MR x NR, row-major) = A panel (MR x kc) * B panel (kc x NR). The
- * fixed trip counts let the compiler unroll i and j completely, keep acc in
- * registers and vectorize along j. */
-NOINLINE static void micro_kernel(size_t kc, const float *restrict ap, const float *restrict bp,
-                         float *restrict acc)
-{
-    float tile[MR][NR];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) tile[i][j] = 0.0f;
-    for (size_t p = 0; p < kc; p++, ap += MR, bp += NR) {
-        for (int i = 0; i < MR; i++) {
-            const float ai = ap[i];
-            for (int j = 0; j < NR; j++) tile[i][j] += ai * bp[j];
-        }
-    }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i * NR + j] = tile[i][j];
-}
-
-/* C tile (rows x cols) = alpha * acc + beta * C; C is not read when beta == 0. */
-static void store_tile(const float *restrict acc, size_t rows, size_t cols, float alpha,
-                       float beta, float *restrict c, size_t ldc)
-{
-    for (size_t i = 0; i < rows; i++, c += ldc, acc += NR) {
-        if (beta == 0.0f)
-            for (size_t j = 0; j < cols; j++) c[j] = alpha * acc[j];
-        else if (beta == 1.0f)
-            for (size_t j = 0; j < cols; j++) c[j] += alpha * acc[j];
-        else
-            for (size_t j = 0; j < cols; j++) c[j] = alpha * acc[j] + beta * c[j];
-    }
-}
-
-/* C block (mc x nc) = alpha * packed A * packed B + beta * C. The B panel
- * is the outer loop so it stays in L1 while the A panels stream from L2. */
-static void macro_kernel(size_t mc, size_t nc, size_t kc, const float *pa, const float *pb,
-                         float alpha, float beta, float *c, size_t ldc)
-{
-    float acc[MR * NR];
-    for (size_t jr = 0; jr < nc; jr += NR) {
-        size_t cols = min_size(NR, nc - jr);
-        const float *bp = pb + jr * kc;
-        for (size_t ir = 0; ir < mc; ir += MR) {
-            micro_kernel(kc, pa + ir * kc, bp, acc);
-            store_tile(acc, min_size(MR, mc - ir), cols, alpha, beta, c + ir * ldc + jr, ldc);
-        }
-    }
-}
-
-static void gemm_blocked(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
-                         float *c, size_t ldc, void *workspace)
-{
-    float *pa = workspace;
-    float *pb = (float *)((char *)workspace + round_up(packed_a_bytes(m, k), OC_ALIGN));
-    size_t depth = slice_depth(k);
-    for (size_t jc = 0; jc < n; jc += NC) {
-        size_t nc = min_size(NC, n - jc);
-        for (size_t pc = 0; pc < k; pc += depth) {
-            size_t kc = min_size(depth, k - pc);
-            /* Later slices add onto what the first wrote. */
-            float beta_slice = pc == 0 ? beta : 1.0f;
-            pack_b(trans_b, b, ldb, pc, jc, kc, nc, pb);
-            for (size_t ic = 0; ic < m; ic += MC) {
-                size_t mc = min_size(MC, m - ic);
-                pack_a(trans_a, a, lda, ic, pc, mc, kc, pa);
-                macro_kernel(mc, nc, kc, pa, pb, alpha, beta_slice, c + ic * ldc + jc, ldc);
-            }
-        }
-    }
-}
-
-/* ---- the matrix-vector path ---- */
-
-static void store_one(float *y, float sum, float alpha, float beta)
-{
-    *y = beta == 0.0f ? alpha * sum : alpha * sum + beta * *y;
-}
-
-static float sum8(const float s[8])
-{
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
-
-/* y[r * incy] = alpha * <row r of mat, x> + beta * y[r * incy] for r < rows;
- * mat is rows x len with row distance ld. Four rows share each load of x and
- * each row keeps 8 partial sums, so the loop vectorizes without reordering
- * any single sum across lanes. */
-static void gemv_dot_rows(size_t rows, size_t len, const float *mat, size_t ld,
-                          const float *restrict x, float alpha, float beta, float *y, size_t incy)
-{
-    size_t r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        const float *restrict m0 = mat + r * ld;
-        const float *restrict m1 = m0 + ld, *restrict m2 = m1 + ld, *restrict m3 = m2 + ld;
-        float s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
-        size_t p = 0;
-        for (; p + 8 <= len; p += 8) {
-            for (int j = 0; j < 8; j++) {
-                s0[j] += m0[p + j] * x[p + j];
-                s1[j] += m1[p + j] * x[p + j];
-                s2[j] += m2[p + j] * x[p + j];
-                s3[j] += m3[p + j] * x[p + j];
+            for (size_t ic = i0; ic < i1; ic += K->mc) {
+                size_t mc = min_sz(K->mc, i1 - ic);
+                const float *pa;
+                if (p->packed_a) {
+                    pa = p->packed_a + pc * p->mpad + ic * kc;
+                } else {
+                    const float *src =
+                        p->trans_a ? p->a + pc * p->lda + ic : p->a + ic * p->lda + pc;
+                    K->pack_a(p->trans_a, src, p->lda, mc, kc, a_buf);
+                    pa = a_buf;
+                }
+                oc_gemm_kep e = slice_epilogue(p, pc, kc, ic, jc);
+                K->block(mc, nc, kc, pa, pb, p->c + ic * p->ldc + jc, p->ldc, &e);
             }
         }
-        float t0 = sum8(s0), t1 = sum8(s1), t2 = sum8(s2), t3 = sum8(s3);
-        for (; p < len; p++) {
-            t0 += m0[p] * x[p];
-            t1 += m1[p] * x[p];
-            t2 += m2[p] * x[p];
-            t3 += m3[p] * x[p];
-        }
-        store_one(y + (r + 0) * incy, t0, alpha, beta);
-        store_one(y + (r + 1) * incy, t1, alpha, beta);
-        store_one(y + (r + 2) * incy, t2, alpha, beta);
-        store_one(y + (r + 3) * incy, t3, alpha, beta);
-    }
-    for (; r < rows; r++) {
-        const float *restrict m0 = mat + r * ld;
-        float s0[8] = {0};
-        size_t p = 0;
-        for (; p + 8 <= len; p += 8)
-            for (int j = 0; j < 8; j++) s0[j] += m0[p + j] * x[p + j];
-        float t0 = sum8(s0);
-        for (; p < len; p++) t0 += m0[p] * x[p];
-        store_one(y + r * incy, t0, alpha, beta);
     }
 }
 
-/* y[j * incy] = alpha * sum_p x[p] * mat[p][j] + beta * y[j * incy] for
- * j < cols; mat is len x cols with row distance ld. A block of outputs stays
- * in L1 while the rows of mat stream past it once. */
-static void gemv_axpy_rows(size_t len, size_t cols, const float *mat, size_t ld,
-                           const float *restrict x, float alpha, float beta, float *y,
-                           size_t incy)
+/* Parallel units: a grid of n_units column ranges x m_units row ranges of
+ * nearly equal size (columns in steps of col_step, rows of MR). */
+static void run_grid_units(void *ctx, size_t begin, size_t end, int thread)
 {
-    float acc[GEMV_BLOCK];
-    for (size_t j0 = 0; j0 < cols; j0 += GEMV_BLOCK) {
-        size_t nb = min_size(GEMV_BLOCK, cols - j0);
-        memset(acc, 0, nb * sizeof *acc);
-        size_t p = 0;
-        for (; p + 4 <= len; p += 4) {
-            const float *restrict r0 = mat + p * ld + j0;
-            const float *restrict r1 = r0 + ld, *restrict r2 = r1 + ld, *restrict r3 = r2 + ld;
-            const float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
-            for (size_t j = 0; j < nb; j++)
-                acc[j] += x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j];
-        }
-        for (; p < len; p++) {
-            const float *restrict r0 = mat + p * ld + j0;
-            const float x0 = x[p];
-            for (size_t j = 0; j < nb; j++) acc[j] += x0 * r0[j];
-        }
-        for (size_t j = 0; j < nb; j++) store_one(y + (j0 + j) * incy, acc[j], alpha, beta);
+    const plan *p = ctx;
+    size_t mr = (size_t)p->K->mr, g = p->col_step;
+    for (size_t u = begin; u < end; u++) {
+        size_t ni = u / p->m_units, mi = u % p->m_units;
+        size_t j0 = ni * p->n / p->n_units / g * g;
+        size_t j1 = ni + 1 == p->n_units ? p->n : (ni + 1) * p->n / p->n_units / g * g;
+        size_t i0 = mi * p->m / p->m_units / mr * mr;
+        size_t i1 = mi + 1 == p->m_units ? p->m : (mi + 1) * p->m / p->m_units / mr * mr;
+        if (i0 < i1 && j0 < j1) run_block(p, i0, i1, j0, j1, thread);
     }
 }
 
-/* A contiguous copy of a strided vector (or the vector itself when contiguous). */
-static const float *contiguous(const float *v, size_t stride, size_t len, float *scratch)
+static void gemm_blocked(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gemm_epilogue ep,
+                         oc_pool *pool, char *ws, size_t avail)
 {
-    if (stride == 1) return v;
-    for (size_t p = 0; p < len; p++) scratch[p] = v[p * stride];
-    return scratch;
+    plan p = {0};
+    p.K = K;
+    p.m = d->m, p.n = d->n, p.k = d->k;
+    p.trans_a = d->trans_a, p.trans_b = d->trans_b;
+    p.a = d->a, p.b = d->b, p.lda = d->lda, p.ldb = d->ldb;
+    p.c = d->c, p.ldc = d->ldc;
+    p.ep = ep;
+    p.depth = slice_depth(d->k, K->kc);
+    if (d->packed_a && (oc_isa)K->isa == d->packed_a->isa) {
+        p.packed_a = d->packed_a->data;
+        p.mpad = padded_rows(K, d->m);
+        p.depth = d->packed_a->depth;
+    }
+    if (d->packed_b && (oc_isa)K->isa == d->packed_b->isa) {
+        p.packed_b = d->packed_b->data;
+        p.npad = padded_cols(K, d->n);
+        p.depth = d->packed_b->depth;
+    }
+    size_t shared = 0, b_bytes = 0, a_bytes = 0;
+    shared_bytes(d->m, d->n, d->k, &shared); /* cannot fail: the workspace size did not */
+    slot_stride(d->m, d->n, d->k, &p.slot_stride);
+    slot_parts(K, d->m, d->n, d->k, &b_bytes, &a_bytes);
+    p.slots = ws + shared;
+    p.a_offset = b_bytes;
+
+    size_t threads = (size_t)oc_pool_size(pool);
+    double flops = 2.0 * (double)d->m * (double)d->n * (double)d->k;
+    size_t room = avail > shared ? (avail - shared) / max_sz(p.slot_stride, 1) : 0;
+    if (threads <= 1 || flops < PARALLEL_FLOPS || room < threads) {
+        run_block(&p, 0, d->m, 0, d->n, 0);
+        return;
+    }
+    /* UNITS_PER_THREAD equal units a thread: column ranges at least a panel
+     * wide (a packed B's ranges start on its panels), then rows (at least a
+     * panel each) when there are too few columns; the number of column
+     * ranges divides the unit count so that every row split is even. */
+    size_t units = UNITS_PER_THREAD * threads, nr = (size_t)K->nr;
+    size_t n_units = min_sz(units, max_sz(1, d->n / nr));
+    while (units % n_units) n_units--;
+    p.n_units = n_units;
+    p.m_units = min_sz(units / n_units, ceil_div(d->m, (size_t)K->mr));
+    p.col_step = p.packed_b ? nr : (size_t)K->vl;
+    oc_parallel_for(pool, p.n_units * p.m_units, 1, run_grid_units, &p);
 }
 
-/* ---- entry point ---- */
+/* ======================================================================== */
+/* The few-vector path                                                      */
+/* ======================================================================== */
 
-/* C = beta * C (zeros when beta == 0, without reading C). */
-static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
+typedef struct small_plan {
+    const oc_gemm_kernels *K;
+    oc_gemm_small s;
+    bool dot;
+    size_t rows, unit; /* rows of the product; rows per parallel unit */
+} small_plan;
+
+static void run_small_units(void *ctx, size_t begin, size_t end, int thread)
 {
-    if (beta == 1.0f) return;
-    for (size_t i = 0; i < m; i++, c += ldc)
-        for (size_t j = 0; j < n; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
+    (void)thread;
+    const small_plan *sp = ctx;
+    size_t r0 = begin * sp->unit, r1 = min_sz(end * sp->unit, sp->rows);
+    if (sp->dot)
+        sp->K->dot(&sp->s, r0, r1);
+    else
+        sp->K->axpy(&sp->s, r0, r1);
+}
+
+static void gemm_small(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gemm_epilogue ep,
+                       oc_pool *pool, char *ws)
+{
+    small_plan sp;
+    sp.K = K;
+    oc_gemm_small *s = &sp.s;
+    s->k = d->k;
+    s->alpha = ep.alpha, s->beta = ep.beta, s->x = ep.x;
+    s->clamp = ep.clamp, s->lo = ep.lo, s->hi = ep.hi;
+    if (d->m <= d->n) {
+        /* out(v, r) = C[v][r]: S = op(A) (m rows), W = op(B). */
+        s->nv = (int)d->m;
+        s->s = d->a;
+        s->s_vs = d->trans_a ? 1 : d->lda;
+        s->s_ps = d->trans_a ? d->lda : 1;
+        s->w = d->b, s->ldw = d->ldb;
+        sp.dot = d->trans_b;
+        s->c = d->c, s->c_vs = d->ldc, s->c_rs = 1;
+        s->x_vs = ep.x_rs, s->x_rs = ep.x_cs;
+        sp.rows = d->n;
+    } else {
+        /* out(v, r) = C[r][v]: S = op(B)^T (n rows), W = op(A)^T. */
+        s->nv = (int)d->n;
+        s->s = d->b;
+        s->s_vs = d->trans_b ? d->ldb : 1;
+        s->s_ps = d->trans_b ? 1 : d->ldb;
+        s->w = d->a, s->ldw = d->lda;
+        sp.dot = !d->trans_a;
+        s->c = d->c, s->c_vs = 1, s->c_rs = d->ldc;
+        s->x_vs = ep.x_cs, s->x_rs = ep.x_rs;
+        sp.rows = d->m;
+    }
+    if (sp.dot && s->s_ps != 1 && s->nv > 0) {
+        /* Dot products want each vector contiguous: gather them. */
+        float *g = (float *)ws;
+        for (int v = 0; v < s->nv; v++)
+            for (size_t p = 0; p < d->k; p++)
+                g[(size_t)v * d->k + p] = s->s[(size_t)v * s->s_vs + p * s->s_ps];
+        s->s = g, s->s_vs = d->k, s->s_ps = 1;
+    }
+    /* Parallel units: groups of 8 rows for dot products; for the axpy form
+     * two column ranges a thread (its blocks of outputs are the longer the
+     * better, see gemm_isa.c). */
+    size_t threads = (size_t)oc_pool_size(pool);
+    sp.unit = sp.dot ? 8 : round_up(max_sz(ceil_div(sp.rows, 2 * threads), 1), (size_t)K->vl * 4);
+    size_t units = ceil_div(sp.rows, sp.unit);
+    double bytes = (double)sp.rows * (double)d->k * sizeof(float);
+    if (threads > 1 && bytes >= PARALLEL_BYTES && units > 1)
+        oc_parallel_for(pool, units, 1, run_small_units, &sp);
+    else
+        run_small_units(&sp, 0, units, 0);
+}
+
+/* ======================================================================== */
+/* Entry points                                                             */
+/* ======================================================================== */
+
+/* C = act(beta * X) when there is nothing to multiply (k == 0 or alpha == 0). */
+static void epilogue_only(const oc_gemm_desc *d, oc_gemm_epilogue ep)
+{
+    for (size_t i = 0; i < d->m; i++)
+        for (size_t j = 0; j < d->n; j++) {
+            float v = ep.x ? ep.beta * ep.x[i * ep.x_rs + j * ep.x_cs] : 0.0f;
+            if (ep.clamp) {
+                v = ep.lo > v ? ep.lo : v;
+                v = ep.hi < v ? ep.hi : v;
+            }
+            d->c[i * d->ldc + j] = v;
+        }
+}
+
+void oc_gemm(const oc_gemm_desc *d, oc_pool *pool, void *workspace, size_t workspace_size)
+{
+    if (d->m == 0 || d->n == 0) return;
+    oc_gemm_epilogue ep = d->ep;
+    if (ep.beta == 0.0f) {
+        ep.x = NULL;
+    } else if (!ep.x) {
+        ep.x = d->c;
+        ep.x_rs = d->ldc;
+        ep.x_cs = 1;
+    }
+    if (d->k == 0 || ep.alpha == 0.0f) {
+        epilogue_only(d, ep);
+        return;
+    }
+    /* A packed operand decides the kernel set. */
+    oc_isa isa = d->packed_a ? d->packed_a->isa : d->packed_b ? d->packed_b->isa : d->isa;
+    const oc_gemm_kernels *K = kernels_of(isa);
+
+    /* Align the scratch (a caller's plain malloc is only 16-byte aligned). */
+    uintptr_t base = (uintptr_t)workspace, aligned = (base + WS_ALIGN - 1) & ~(uintptr_t)(WS_ALIGN - 1);
+    size_t skip = (size_t)(aligned - base);
+    char *ws = (char *)aligned;
+    size_t avail = workspace_size > skip ? workspace_size - skip : 0;
+
+    if (min_sz(d->m, d->n) <= SMALL_PATH_MAX && d->a && d->b)
+        gemm_small(d, K, ep, pool, ws);
+    else
+        gemm_blocked(d, K, ep, pool, ws, avail);
 }
 
 void oc_sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc, void *workspace)
 {
-    if (m == 0 || n == 0) return;
-    if (k == 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
-        return;
-    }
-    if (m == 1) {
-        /* op(A) is one row: contiguous, or a column of A (stride lda) when transposed. */
-        const float *x = trans_a ? contiguous(a, lda, k, workspace) : a;
-        if (trans_b)
-            gemv_dot_rows(n, k, b, ldb, x, alpha, beta, c, 1);
-        else
-            gemv_axpy_rows(k, n, b, ldb, x, alpha, beta, c, 1);
-        return;
-    }
-    if (n == 1) {
-        /* op(B) is one column: a column of B (stride ldb), or a row when transposed. */
-        const float *x = trans_b ? b : contiguous(b, ldb, k, workspace);
-        if (trans_a)
-            gemv_axpy_rows(k, m, a, lda, x, alpha, beta, c, ldc);
-        else
-            gemv_dot_rows(m, k, a, lda, x, alpha, beta, c, ldc);
-        return;
-    }
-    gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workspace);
+    oc_gemm_desc d = oc_gemm_desc_make(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
+    d.ep.alpha = alpha;
+    d.ep.beta = beta;
+    oc_gemm(&d, NULL, workspace, oc_sgemm_workspace(m, n, k));
 }

@@ -22,3 +22,27 @@ void oc_sgemm_ref(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, floa
         }
     }
 }
+
+void oc_gemm_ref(const oc_gemm_desc *d)
+{
+    const oc_gemm_epilogue *e = &d->ep;
+    for (size_t i = 0; i < d->m; i++) {
+        for (size_t j = 0; j < d->n; j++) {
+            double sum = 0.0;
+            for (size_t p = 0; p < d->k; p++)
+                sum += (double)element(d->a, d->lda, d->trans_a, i, p) *
+                       element(d->b, d->ldb, d->trans_b, p, j);
+            double result = e->alpha == 0.0f ? 0.0 : (double)e->alpha * sum;
+            if (e->beta != 0.0f) {
+                float x = e->x ? e->x[i * e->x_rs + j * e->x_cs] : d->c[i * d->ldc + j];
+                result += (double)e->beta * x;
+            }
+            float r = (float)result;
+            if (e->clamp) {
+                r = e->lo > r ? e->lo : r;
+                r = e->hi < r ? e->hi : r;
+            }
+            d->c[i * d->ldc + j] = r;
+        }
+    }
+}

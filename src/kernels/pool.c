@@ -1,12 +1,18 @@
-/* Fast pooling. Per output row (fixed depth and height), the outputs whose
- * whole window lies inside the input (the interior, usually nearly all of
- * them) are computed tap by tap across the row, with no bounds checks and a
- * unit-stride inner loop the compiler vectorizes; only the few border
- * outputs clip their windows one at a time. */
+/* Fast pooling. 2-D pooling without dilation (and without indices) is
+ * separable: per output row, the input rows it reads are reduced into one
+ * padded buffer row, which the outputs then reduce across (pool_isa.c,
+ * compiled per ISA). Otherwise, per output row (fixed depth and height),
+ * the outputs whose whole window lies inside the input (the interior,
+ * usually nearly all of them) are computed tap by tap across the row, with
+ * no bounds checks and a unit-stride inner loop the compiler vectorizes;
+ * only the few border outputs clip their windows one at a time. */
 #include <math.h>
 #include <stddef.h>
 
 #include "pool.h"
+
+#include "cpu.h"
+#include "pool_isa.h"
 
 typedef struct row_span {
     int64_t d_lo, d_hi, h_lo, h_hi; /* real taps in depth and height */
@@ -115,9 +121,78 @@ static void max_interior(const oc_pool_geom *g, const float *xp, const row_span 
     }
 }
 
+/* ---- 2-D without dilation: separable ---- */
+
+/* The padded row every window of dw reads: [-pad_begin, span - pad_begin). */
+static int64_t padded_span(const oc_window_dim *dw)
+{
+    return (dw->out - 1) * dw->stride + dw->kernel;
+}
+
+/* 2-D (unit depth), no dilation, padded rows short enough: a window's
+ * maximum (or sum) is that over its columns of the column maxima (sums)
+ * over its rows (pool_isa.c). (Ties between -0 and +0, and which NaN comes
+ * out, may differ from the row-major window order; values are otherwise
+ * the same.) */
+static bool separable(const oc_pool_geom *g)
+{
+    const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
+    return dd->in == 1 && dd->out == 1 && dd->kernel == 1 && dh->dilation == 1 &&
+           dw->dilation == 1 && dh->out <= OC_POOL_SEP_MAX && dh->in <= INT32_MAX &&
+           dw->kernel <= OC_POOL_SEP_MAX && dw->out <= OC_POOL_SEP_MAX &&
+           dw->stride <= OC_POOL_SEP_MAX && dw->pad_begin <= OC_POOL_SEP_MAX &&
+           dw->in <= OC_POOL_SEP_MAX && padded_span(dw) <= OC_POOL_SEP_MAX;
+}
+
+/* The plane kernels for the best ISA. */
+static const oc_pool_plane_kernels *plane_kernels(void)
+{
+    switch (oc_isa_best()) {
+#ifdef OC_HAVE_AVX512
+    case OC_ISA_AVX512: return &oc_pool_plane_kernels_avx512;
+#endif
+#ifdef OC_HAVE_AVX2
+    case OC_ISA_AVX2: return &oc_pool_plane_kernels_avx2;
+#endif
+    default: return &oc_pool_plane_kernels_portable;
+    }
+}
+
+static int64_t divisor_taps(const oc_window_dim *d, int64_t o, bool count_include_pad);
+
+/* Runs the separable kernel over planes [p0, p1) (avg with the divisors of
+ * count_include_pad). */
+static void pool_separable(const oc_pool_geom *g, bool avg, bool count_include_pad,
+                           const float *x, float *y, int64_t p0, int64_t p1)
+{
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    int32_t lo[OC_POOL_SEP_MAX], hi[OC_POOL_SEP_MAX];
+    float rows[OC_POOL_SEP_MAX], cols[OC_POOL_SEP_MAX];
+    for (int64_t oh = 0; oh < dh->out; oh++) {
+        int64_t h_lo, h_hi, ih0 = oc_window_start(dh, oh);
+        oc_window_taps(dh, oh, dh->in, &h_lo, &h_hi);
+        lo[oh] = (int32_t)(ih0 + h_lo);
+        hi[oh] = (int32_t)(ih0 + h_hi);
+        if (avg) rows[oh] = (float)divisor_taps(dh, oh, count_include_pad);
+    }
+    if (avg)
+        for (int64_t ow = 0; ow < dw->out; ow++)
+            cols[ow] = (float)divisor_taps(dw, ow, count_include_pad);
+    oc_pool_sep s = {dh->in,         dw->in,     dh->out, dw->out, dw->stride, dw->kernel,
+                     dw->pad_begin,  padded_span(dw), lo,  hi,      rows,       cols};
+    if (avg)
+        plane_kernels()->avg(&s, x, y, p0, p1);
+    else
+        plane_kernels()->max(&s, x, y, p0, p1);
+}
+
 void oc_maxpool_f32(const oc_pool_geom *g, const float *x, float *y, int64_t *indices,
                     bool col_major_indices, int64_t plane_begin, int64_t plane_end)
 {
+    if (!indices && separable(g)) {
+        pool_separable(g, false, false, x, y, plane_begin, plane_end);
+        return;
+    }
     const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
     index_strides is = strides_of(g, col_major_indices);
     int64_t lo, hi;
@@ -197,6 +272,10 @@ static void avg_interior(const oc_pool_geom *g, const float *xp, const row_span 
 void oc_avgpool_f32(const oc_pool_geom *g, bool count_include_pad, const float *x, float *y,
                     int64_t plane_begin, int64_t plane_end)
 {
+    if (separable(g)) {
+        pool_separable(g, true, count_include_pad, x, y, plane_begin, plane_end);
+        return;
+    }
     const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
     int64_t lo, hi;
     oc_window_interior(dw, &lo, &hi);

@@ -1,6 +1,7 @@
 /* Conv (ai.onnx opsets 1-26; the attributes have not changed since opset 1):
  * Y = X (*) W + B over 1 to 3 spatial dimensions, grouped, float32. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "kernels/conv.h"
 #include "window.h"
@@ -8,6 +9,7 @@
 typedef struct conv_params {
     oc_window_attrs window;
     int64_t group;
+    oc_conv_weights weights; /* prepared at load by the pack hook (source NULL: none) */
 } conv_params;
 
 static const char *const conv_attr_names[] = {"auto_pad", "dilations", "group",
@@ -21,6 +23,7 @@ onnxc_status *oc_conv_prepare(const oc_node *n, oc_arena *arena, void **params)
     if (!p) return oc_no_memory();
     OC_TRY(oc_window_parse(n, &p->window));
     OC_TRY(oc_attr_int(n, "group", 1, &p->group));
+    memset(&p->weights, 0, sizeof p->weights);
     if (p->group < 1)
         return oc_node_error(n, ONNXC_ERR_MODEL,
                              "attribute 'group' is %" PRId64 "; it must be >= 1", p->group);
@@ -138,10 +141,25 @@ onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
     y->dims[0] = g.batch;
     y->dims[1] = g.out_channels;
     for (int i = 2; i < x->rank; i++) y->dims[i] = g.dim[OC_WINDOW_DIMS - x->rank + i].out;
-    if (!oc_conv_f32_workspace(&g, &ctx->workspace))
+    const conv_params *p = ctx->params;
+    if (!oc_conv_f32_workspace(&g, p->weights.source ? &p->weights : NULL, ctx->threads,
+                               &ctx->workspace))
         return oc_node_error(ctx->node, ONNXC_ERR_LIMIT,
                              "the convolution's scratch size overflows");
     return NULL;
+}
+
+/* The fused activation as the kernel's clamp. */
+static oc_conv_act conv_act(const oc_activation *a)
+{
+    oc_conv_act act = oc_conv_act_none();
+    if (a->kind == OC_ACT_RELU) {
+        act.lo = 0.0f;
+    } else if (a->kind == OC_ACT_CLIP) {
+        act.lo = a->min;
+        act.hi = a->max;
+    }
+    return act;
 }
 
 onnxc_status *oc_conv_run(oc_run_ctx *ctx)
@@ -151,7 +169,59 @@ onnxc_status *oc_conv_run(oc_run_ctx *ctx)
     oc_conv_geom g;
     OC_TRY(conv_geometry(ctx->node, ctx->params, ctx->in[0], ctx->in[1], b, &g));
     if (ctx->out[0]->count == 0) return NULL; /* no work; X and W data may be NULL */
-    oc_conv_f32(&g, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL, ctx->out[0]->data,
-                ctx->workspace);
+    const conv_params *p = ctx->params;
+    /* The prepared weights serve only the W they were made from (a session
+     * may bind an overridable initializer). */
+    const oc_conv_weights *pw =
+        p->weights.source && p->weights.source == ctx->in[1]->data ? &p->weights : NULL;
+    oc_conv_f32(&g, pw, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL,
+                conv_act(&ctx->node->fused), ctx->out[0]->data, ctx->workspace,
+                ctx->workspace_size, ctx->pool);
+    return NULL;
+}
+
+static void *pack_alloc(void *owner, size_t bytes)
+{
+    const oc_pack_ctx *ctx = owner;
+    return ctx->alloc(ctx->owner, bytes);
+}
+
+/* At load, with W constant: the weights in the layout of the method the
+ * geometry gets (Winograd-transformed, or packed for the GEMM). With X's
+ * shape unknown (dynamic), a 1 x C x 32 x ... guess stands for it. */
+onnxc_status *oc_conv_pack(oc_pack_ctx *ctx)
+{
+    conv_params *p = ctx->node->params;
+    const oc_tensor *x = ctx->in[0], *w = ctx->n_inputs > 1 ? ctx->in[1] : NULL;
+    const oc_tensor *b = ctx->n_inputs > 2 ? ctx->in[2] : NULL;
+    if (!p || !w || !w->data || w->dtype != ONNXC_DTYPE_FLOAT || w->count == 0 || w->rank < 3)
+        return NULL;
+    oc_tensor xs;
+    bool known = x && x->rank == w->rank;
+    if (known) {
+        xs = *x;
+    } else {
+        memset(&xs, 0, sizeof xs);
+        xs.dtype = ONNXC_DTYPE_FLOAT;
+        xs.rank = w->rank;
+        xs.dims[0] = 1;
+        if (!oc_mul_i64(w->dims[1], p->group, &xs.dims[1])) return NULL;
+        for (int i = 2; i < w->rank; i++) {
+            int64_t extent = 32;
+            if (w->dims[i] > 0 && w->dims[i] < INT64_MAX / 64)
+                extent = w->dims[i] * 64 > extent ? w->dims[i] * 64 : extent;
+            xs.dims[i] = extent;
+        }
+    }
+    oc_conv_geom g;
+    onnxc_status *st = conv_geometry(ctx->node, p, &xs, w, b, &g);
+    if (st) { /* infer and run report it */
+        onnxc_status_free(st);
+        return NULL;
+    }
+    oc_conv_weights prepared;
+    if (!oc_conv_prepare_weights(&g, known, w->data, pack_alloc, ctx, &prepared))
+        return oc_no_memory();
+    if (prepared.winograd_m || prepared.gemm) p->weights = prepared;
     return NULL;
 }

@@ -2,17 +2,37 @@
  *
  * Version differences: before opset 7 C must be [M, N] unless the
  * 'broadcast' attribute is set; from 7 C broadcasts unidirectionally to
- * [M, N] and 'broadcast' is gone; from 11 C is optional. */
+ * [M, N] and 'broadcast' is gone; from 11 C is optional.
+ *
+ * One oc_gemm call does it all: C (any broadcast) is read by the kernel's
+ * epilogue through strides, as is a Relu/Clip the optimizer fused into the
+ * node, so Y is written once. A constant B is packed at load into the
+ * micro-kernels' panels when the product will take the blocked path (M
+ * known and above the few-row limit, B up to 64 MB; or any M and B up to
+ * 4 MB, where a copy costs little); a few rows (a classifier on a few images) read B in place, so
+ * AlexNet's 228 MB of fully-connected weights are never duplicated. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
 #include "ops.h"
 
+/* A constant B up to this size is packed even when the rows are unknown;
+ * up to the larger one when more than FEW_ROWS rows are known to come.
+ * Bigger ones are packed block by block during each product (they stream
+ * from memory once either way). */
+#define PACK_ALWAYS_BYTES ((size_t)4 << 20)
+#define PACK_KNOWN_BYTES ((size_t)64 << 20)
+/* Rows up to this take the few-row path, which reads B in place. */
+#define FEW_ROWS 8
+
 typedef struct gemm_params {
     float alpha, beta;
     bool trans_a, trans_b;
     bool broadcast; /* opsets 1-6; always true from 7 */
+    oc_gemm_packed packed_b; /* valid when packed_from != NULL */
+    const void *packed_from; /* the B data it was packed from */
 } gemm_params;
 
 static onnxc_status *check_attr_names(const oc_node *n)
@@ -110,25 +130,50 @@ onnxc_status *oc_gemm_infer(oc_infer_ctx *ctx)
     y->rank = 2;
     y->dims[0] = d.m;
     y->dims[1] = d.n;
-    ctx->workspace = oc_sgemm_workspace((size_t)d.m, (size_t)d.n, (size_t)d.k);
+    ctx->workspace = oc_gemm_workspace((size_t)d.m, (size_t)d.n, (size_t)d.k, ctx->threads);
     if (ctx->workspace == SIZE_MAX)
         return oc_node_error(ctx->node, ONNXC_ERR_LIMIT, "the scratch size overflows");
     return NULL;
 }
 
-/* y [M x N] = C broadcast. */
-static void broadcast_c(const oc_tensor *c, gemm_dims d, float *y)
+/* The epilogue's view of C broadcast to [M, N]: element (i, j) at
+ * c[i * x_rs + j * x_cs]. */
+static void c_strides(const oc_tensor *c, size_t *x_rs, size_t *x_cs)
 {
-    const float *cv = c->data;
     int64_t rows = c->rank == 2 ? c->dims[0] : 1, cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
-    for (int64_t i = 0; i < d.m; i++) {
-        const float *src = cv + (rows == 1 ? 0 : i) * cols;
-        float *dst = y + i * d.n;
-        if (cols == 1)
-            for (int64_t j = 0; j < d.n; j++) dst[j] = src[0];
-        else
-            memcpy(dst, src, (size_t)d.n * sizeof *dst);
+    *x_cs = cols == 1 ? 0 : 1;
+    *x_rs = rows == 1 ? 0 : (size_t)cols;
+}
+
+/* The fused activation as the kernel's clamp. */
+static void fused_clamp(const oc_node *n, oc_gemm_epilogue *ep)
+{
+    if (n->fused.kind == OC_ACT_RELU) {
+        ep->clamp = true, ep->lo = 0.0f, ep->hi = INFINITY;
+    } else if (n->fused.kind == OC_ACT_CLIP) {
+        ep->clamp = true, ep->lo = n->fused.min, ep->hi = n->fused.max;
     }
+}
+
+onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx)
+{
+    gemm_params *p = ctx->node->params;
+    const oc_tensor *a = ctx->in[0], *b = ctx->n_inputs > 1 ? ctx->in[1] : NULL;
+    if (!p || !b || !b->data || b->dtype != ONNXC_DTYPE_FLOAT || b->rank != 2 || b->count == 0)
+        return NULL;
+    size_t k = (size_t)(p->trans_b ? b->dims[1] : b->dims[0]);
+    size_t n = (size_t)(p->trans_b ? b->dims[0] : b->dims[1]);
+    bool rows_known = a && a->rank == 2;
+    size_t m = rows_known ? (size_t)(p->trans_a ? a->dims[1] : a->dims[0]) : 0;
+    if (rows_known ? m <= FEW_ROWS || b->nbytes > PACK_KNOWN_BYTES : b->nbytes > PACK_ALWAYS_BYTES)
+        return NULL;
+    size_t bytes = oc_gemm_pack_b_size(OC_ISA_AUTO, n, k);
+    if (bytes == SIZE_MAX) return NULL; /* run packs per call instead */
+    float *dst = ctx->alloc(ctx->owner, bytes);
+    if (!dst) return oc_no_memory();
+    oc_gemm_pack_b(OC_ISA_AUTO, p->trans_b, k, n, b->data, (size_t)b->dims[1], dst, &p->packed_b);
+    p->packed_from = b->data;
+    return NULL;
 }
 
 onnxc_status *oc_gemm_run(oc_run_ctx *ctx)
@@ -139,12 +184,19 @@ onnxc_status *oc_gemm_run(oc_run_ctx *ctx)
     gemm_dims d;
     OC_TRY(gemm_shapes(ctx->node, p, a, b, c, &d));
     if (d.m == 0 || d.n == 0) return NULL; /* Y is empty; C's data may be NULL */
-    float *y = ctx->out[0]->data;
-    /* Y starts as C so the kernel's beta applies to it; beta == 0 ignores C. */
-    bool use_c = c && p->beta != 0.0f;
-    if (use_c) broadcast_c(c, d, y);
-    oc_sgemm(p->trans_a, p->trans_b, (size_t)d.m, (size_t)d.n, (size_t)d.k, p->alpha, a->data,
-             (size_t)a->dims[1], b->data, (size_t)b->dims[1], use_c ? p->beta : 0.0f, y,
-             (size_t)d.n, ctx->workspace);
+    oc_gemm_desc g = oc_gemm_desc_make(p->trans_a, p->trans_b, (size_t)d.m, (size_t)d.n,
+                                       (size_t)d.k, a->data, (size_t)a->dims[1], b->data,
+                                       (size_t)b->dims[1], ctx->out[0]->data, (size_t)d.n);
+    if (p->packed_from && p->packed_from == b->data && (size_t)d.n == p->packed_b.rows &&
+        (size_t)d.k == p->packed_b.k)
+        g.packed_b = &p->packed_b;
+    g.ep.alpha = p->alpha;
+    if (c && p->beta != 0.0f) { /* beta == 0 ignores C */
+        g.ep.beta = p->beta;
+        g.ep.x = c->data;
+        c_strides(c, &g.ep.x_rs, &g.ep.x_cs);
+    }
+    fused_clamp(ctx->node, &g.ep);
+    oc_gemm(&g, ctx->pool, ctx->workspace, ctx->workspace_size);
     return NULL;
 }

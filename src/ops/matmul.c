@@ -5,12 +5,27 @@
  * broadcast as in numpy; each output batch is one oc_sgemm call on the A and
  * B matrices it maps to. When B has a single matrix and A needs no
  * broadcasting, A's batches are stacked rows of one [batch * M, K] matrix:
- * a single call then does the whole product. */
+ * a single call then does the whole product.
+ *
+ * A constant 2-D B is packed at load as in Gemm (see gemm.c there: only when
+ * the blocked path will use it, never for a few rows), and a Relu/Clip the
+ * optimizer fused into the node is applied in the kernel's epilogue. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
 #include "ops.h"
+
+#define PACK_ALWAYS_BYTES ((size_t)4 << 20)
+#define PACK_KNOWN_BYTES ((size_t)64 << 20)
+#define FEW_ROWS 8
+
+/* Set by the pack hook; params stay NULL without one. */
+typedef struct matmul_params {
+    oc_gemm_packed packed_b;
+    const void *packed_from; /* the B data it was packed from */
+} matmul_params;
 
 onnxc_status *oc_matmul_prepare(const oc_node *n, oc_arena *arena, void **params)
 {
@@ -120,7 +135,8 @@ onnxc_status *oc_matmul_infer(oc_infer_ctx *ctx)
     if (a->rank >= 2) y->dims[y->rank++] = d.m;
     if (b->rank >= 2) y->dims[y->rank++] = d.n;
     if (d.batches == 0) return NULL; /* an empty output: no scratch */
-    ctx->workspace = oc_sgemm_workspace((size_t)rows_per_call(&d), (size_t)d.n, (size_t)d.k);
+    ctx->workspace =
+        oc_gemm_workspace((size_t)rows_per_call(&d), (size_t)d.n, (size_t)d.k, ctx->threads);
     if (ctx->workspace == SIZE_MAX)
         return oc_node_error(ctx->node, ONNXC_ERR_LIMIT, "the scratch size overflows");
     return NULL;
@@ -139,6 +155,30 @@ static void batch_sources(const matmul_dims *d, int64_t index, int64_t *a_matrix
     }
 }
 
+onnxc_status *oc_matmul_pack(oc_pack_ctx *ctx)
+{
+    const oc_tensor *a = ctx->in[0], *b = ctx->n_inputs > 1 ? ctx->in[1] : NULL;
+    if (!b || !b->data || b->dtype != ONNXC_DTYPE_FLOAT || b->rank != 2 || b->count == 0)
+        return NULL;
+    size_t k = (size_t)b->dims[0], n = (size_t)b->dims[1];
+    /* With one B matrix, A's batches stack into rows of one product. */
+    bool rows_known = a && a->rank >= 1 && a->dtype == ONNXC_DTYPE_FLOAT &&
+                      a->dims[a->rank - 1] == (int64_t)k;
+    size_t rows = rows_known ? a->count / k : 0;
+    if (rows_known ? rows <= FEW_ROWS || b->nbytes > PACK_KNOWN_BYTES
+                   : b->nbytes > PACK_ALWAYS_BYTES)
+        return NULL;
+    size_t bytes = oc_gemm_pack_b_size(OC_ISA_AUTO, n, k);
+    if (bytes == SIZE_MAX) return NULL;
+    matmul_params *p = oc_arena_alloc(ctx->arena, sizeof *p);
+    float *dst = ctx->alloc(ctx->owner, bytes);
+    if (!p || !dst) return oc_no_memory();
+    oc_gemm_pack_b(OC_ISA_AUTO, false, k, n, b->data, n, dst, &p->packed_b);
+    p->packed_from = b->data;
+    ctx->node->params = p;
+    return NULL;
+}
+
 onnxc_status *oc_matmul_run(oc_run_ctx *ctx)
 {
     const oc_tensor *a = ctx->in[0], *b = ctx->in[1];
@@ -147,19 +187,24 @@ onnxc_status *oc_matmul_run(oc_run_ctx *ctx)
     matmul_dims d;
     OC_TRY(matmul_dims_of(ctx->node, a, b, &d));
     if (y->count == 0) return NULL;
-    if (d.k == 0) { /* empty sums */
-        memset(y->data, 0, y->nbytes);
-        return NULL;
-    }
     const float *av = a->data, *bv = b->data;
     float *yv = y->data;
     size_t m = (size_t)rows_per_call(&d), n = (size_t)d.n, k = (size_t)d.k;
+    const matmul_params *p = ctx->params;
+    bool packed = p && p->packed_from == b->data && b->rank == 2 && p->packed_b.rows == n &&
+                  p->packed_b.k == k;
     int64_t calls = d.stacked ? 1 : d.batches;
     for (int64_t i = 0; i < calls; i++) {
         int64_t a_matrix = 0, b_matrix = 0;
         if (!d.stacked) batch_sources(&d, i, &a_matrix, &b_matrix);
-        oc_sgemm(false, false, m, n, k, 1.0f, av + a_matrix * d.m * d.k, k,
-                 bv + b_matrix * d.k * d.n, n, 0.0f, yv + i * d.m * d.n, n, ctx->workspace);
+        oc_gemm_desc g = oc_gemm_desc_make(false, false, m, n, k, av + a_matrix * d.m * d.k, k,
+                                           bv + b_matrix * d.k * d.n, n, yv + i * d.m * d.n, n);
+        if (packed) g.packed_b = &p->packed_b;
+        if (ctx->node->fused.kind == OC_ACT_RELU)
+            g.ep.clamp = true, g.ep.lo = 0.0f, g.ep.hi = INFINITY;
+        else if (ctx->node->fused.kind == OC_ACT_CLIP)
+            g.ep.clamp = true, g.ep.lo = ctx->node->fused.min, g.ep.hi = ctx->node->fused.max;
+        oc_gemm(&g, ctx->pool, ctx->workspace, ctx->workspace_size);
     }
     return NULL;
 }

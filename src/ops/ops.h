@@ -116,10 +116,12 @@ onnxc_status *oc_check_dtype(const oc_node *n, const char *what, const oc_tensor
     onnxc_status *oc_##name##_run(oc_run_ctx *)
 
 OC_DECLARE_OP(conv);
+onnxc_status *oc_conv_pack(oc_pack_ctx *ctx);
 OC_DECLARE_OP(maxpool);
 OC_DECLARE_OP(averagepool);
 OC_DECLARE_OP(globalaveragepool);
 OC_DECLARE_OP(gemm);
+onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx);
 OC_DECLARE_OP(relu);
 OC_DECLARE_OP(add);
 OC_DECLARE_OP(concat);
@@ -158,6 +160,7 @@ OC_DECLARE_OP(softmax);
 OC_DECLARE_OP(logsoftmax);
 OC_DECLARE_OP(reducemean);
 OC_DECLARE_OP(matmul);
+onnxc_status *oc_matmul_pack(oc_pack_ctx *ctx);
 OC_DECLARE_OP(shape);
 OC_DECLARE_OP(constant);
 OC_DECLARE_OP(constantofshape);

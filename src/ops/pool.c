@@ -278,6 +278,52 @@ static void float_to_bytes(onnxc_dtype t, const float *src, void *dst, size_t co
     }
 }
 
+/* ---- planes split over the session's threads ---- */
+
+typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_GLOBAL_AVG } pool_kind;
+
+typedef struct pool_job {
+    pool_kind kind;
+    const oc_pool_geom *g;
+    const float *x;
+    float *y;
+    int64_t *indices;
+    bool flag;          /* MaxPool: column-major indices; AveragePool: count_include_pad */
+    int64_t plane_size; /* GlobalAveragePool */
+} pool_job;
+
+static void pool_planes(void *ctx, size_t begin, size_t end, int thread)
+{
+    (void)thread;
+    const pool_job *j = ctx;
+    int64_t b = (int64_t)begin, e = (int64_t)end;
+    switch (j->kind) {
+    case POOL_MAX: oc_maxpool_f32(j->g, j->x, j->y, j->indices, j->flag, b, e); break;
+    case POOL_AVG: oc_avgpool_f32(j->g, j->flag, j->x, j->y, b, e); break;
+    case POOL_GLOBAL_AVG: oc_global_avgpool_f32(j->plane_size, j->x, j->y, b, e); break;
+    }
+}
+
+/* Elements read per plane, about: windows or whole planes. */
+static double plane_work(const oc_pool_geom *g)
+{
+    double outs = 1, taps = 1;
+    for (int i = 0; i < OC_WINDOW_DIMS; i++) {
+        outs *= (double)g->dim[i].out;
+        taps *= (double)g->dim[i].kernel;
+    }
+    return outs * taps;
+}
+
+/* Runs the job over planes [0, planes), in chunks of at least ~32K
+ * elements of work so that short loops stay on the caller. */
+static void run_planes(oc_pool *pool, pool_job *job, int64_t planes, double work_per_plane)
+{
+    double per = work_per_plane > 1 ? work_per_plane : 1;
+    size_t grain = per >= 32768.0 ? 1 : (size_t)(32768.0 / per);
+    oc_parallel_for(pool, (size_t)planes, grain, pool_planes, job);
+}
+
 onnxc_status *oc_maxpool_run(oc_run_ctx *ctx)
 {
     const pool_params *p = ctx->params;
@@ -296,7 +342,8 @@ onnxc_status *oc_maxpool_run(oc_run_ctx *ctx)
         xf = ctx->workspace;
     }
     if (s.y_room) yf = (float *)((char *)ctx->workspace + s.y_offset);
-    oc_maxpool_f32(&g, xf, yf, indices ? indices->data : NULL, p->col_major_indices, 0, g.planes);
+    pool_job job = {POOL_MAX, &g, xf, yf, indices ? indices->data : NULL, p->col_major_indices, 0};
+    run_planes(ctx->pool, &job, g.planes, plane_work(&g));
     if (s.x_copy && y) float_to_bytes(x->dtype, yf, y->data, count_of(&g, true));
     return NULL;
 }
@@ -321,7 +368,9 @@ onnxc_status *oc_averagepool_run(oc_run_ctx *ctx)
     oc_pool_geom g;
     OC_TRY(pool_geometry(ctx->node, p, ctx->in[0], &g));
     if (g.planes == 0) return NULL; /* an empty output */
-    oc_avgpool_f32(&g, p->count_include_pad, ctx->in[0]->data, ctx->out[0]->data, 0, g.planes);
+    pool_job job = {POOL_AVG, &g, ctx->in[0]->data, ctx->out[0]->data, NULL,
+                    p->count_include_pad, 0};
+    run_planes(ctx->pool, &job, g.planes, plane_work(&g));
     return NULL;
 }
 
@@ -361,7 +410,8 @@ onnxc_status *oc_globalaveragepool_run(oc_run_ctx *ctx)
     if (!ctx->out[0] || ctx->out[0]->count == 0) return NULL;
     /* Y has planes elements, X planes * plane_size: both fit. */
     int64_t planes = (int64_t)ctx->out[0]->count, plane_size = (int64_t)(x->count / (size_t)planes);
-    oc_global_avgpool_f32(plane_size, x->data, ctx->out[0]->data, 0, planes);
+    pool_job job = {POOL_GLOBAL_AVG, NULL, x->data, ctx->out[0]->data, NULL, false, plane_size};
+    run_planes(ctx->pool, &job, planes, (double)plane_size);
     return NULL;
 }
 
@@ -420,6 +470,7 @@ onnxc_status *oc_globalmaxpool_run(oc_run_ctx *ctx)
     oc_pool_geom g;
     OC_TRY(global_max_geometry(ctx->node, ctx->in[0], &g));
     if (!ctx->out[0] || g.planes == 0) return NULL;
-    oc_maxpool_f32(&g, ctx->in[0]->data, ctx->out[0]->data, NULL, false, 0, g.planes);
+    pool_job job = {POOL_MAX, &g, ctx->in[0]->data, ctx->out[0]->data, NULL, false, 0};
+    run_planes(ctx->pool, &job, g.planes, plane_work(&g));
     return NULL;
 }

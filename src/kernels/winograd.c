@@ -1,0 +1,343 @@
+/* Winograd F(m x m, 3 x 3) convolution: the plan, the weight transform, the
+ * per-instruction-set transforms (winograd_body.h) and the threaded driver.
+ * See winograd.h for the scheme. */
+#include "winograd.h"
+
+#include <string.h>
+
+#include "core/util.h"
+#include "cpu.h"
+#include "gemm.h"
+#include "winograd_isa.h"
+
+enum {
+    LANES = OC_WINO_LANES,
+    /* Tiles of a phase-2 unit, at most: the GEMMs' n (one or two AVX-512
+     * panels). Wider when U is too big for the caches: each sub-block
+     * streams all of it. */
+    TB_MAX = 48,
+    TB_MAX_BIG = 96,
+    KB = 48,      /* output channels of a packed chunk: the GEMMs' m (6 x 8) */
+    /* Fewest tiles (of all images) for which Winograd pays: with fewer, the
+     * transformed weights ((m+2)^2 / 9 times the plain ones) take longer to
+     * stream than the multiplications they save. */
+    MIN_TILES = 12,
+    MIN_CHANNELS = 8,
+    /* Kernels up to this extent are split into 3x3 pieces. */
+    MAX_KERNEL = 9,
+    /* Up to this many (virtual) input channels the transforms' own product
+     * beats a GEMM call per position. */
+    SMALL_DEPTH = 128
+};
+/* Bytes of transformed input per super-block: it is written by the input
+ * transform and read by the products right after, so it should stay in
+ * cache: a thread's own L2 when the threads take whole super-blocks, else
+ * the shared last-level cache. Each super-block streams all of U, so with
+ * a big U the shared budget grows to half of U's size. */
+#define V_LOCAL ((size_t)768 << 10)
+#define V_BUDGET ((size_t)4 << 20)
+/* Local super-blocks hold at least this many tiles (GEMM width), and there
+ * are at least LOCAL_UNITS per thread (balance). */
+#define LOCAL_MIN_TILES 48
+#define LOCAL_UNITS 4
+/* U bigger than this is not expected to stay in cache between passes. */
+#define U_BIG ((size_t)8 << 20)
+
+typedef oc_wino_plan wino_plan;
+
+typedef struct wino_isa {
+    oc_wino_input_fn input;
+    oc_wino_output_fn output;
+    oc_wino_multiply_fn multiply;
+} wino_isa;
+
+static wino_isa pick_isa(void)
+{
+    switch (oc_isa_best()) {
+#ifdef OC_HAVE_AVX512
+    case OC_ISA_AVX512:
+        return (wino_isa){oc_wino_input_avx512, oc_wino_output_avx512, oc_wino_multiply_avx512};
+#endif
+#ifdef OC_HAVE_AVX2
+    case OC_ISA_AVX2:
+        return (wino_isa){oc_wino_input_avx2, oc_wino_output_avx2, oc_wino_multiply_avx2};
+#endif
+    default:
+        return (wino_isa){oc_wino_input_portable, oc_wino_output_portable,
+                          oc_wino_multiply_portable};
+    }
+}
+
+/* ---- geometry ---- */
+
+bool oc_winograd_applies(const oc_conv_geom *g)
+{
+    const oc_window_dim *dd = &g->dim[0];
+    if (dd->in != 1 || dd->kernel != 1 || dd->out != 1) return false;
+    if (g->group != 1 || g->in_channels < 1) return false;
+    for (int i = 1; i < OC_WINDOW_DIMS; i++) {
+        const oc_window_dim *d = &g->dim[i];
+        if (d->kernel < 3 || d->kernel > MAX_KERNEL || d->stride != 1 || d->dilation != 1)
+            return false;
+    }
+    return true;
+}
+
+static int64_t round_up(int64_t n, int64_t multiple)
+{
+    return (n + multiple - 1) / multiple * multiple;
+}
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Bytes of floats a * b * c, aligned; false on overflow. */
+static bool float_bytes(size_t a, size_t b, size_t c, size_t *out)
+{
+    size_t n;
+    return oc_mul_size(a, b, &n) && oc_mul_size(n, c, &n) && oc_mul_size(n, sizeof(float), &n) &&
+           oc_align_up(n, out);
+}
+
+static bool make_plan(const oc_conv_geom *g, int m, int64_t kb, int threads, wino_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->m = m;
+    p->a = m + 2;
+    p->p = p->a * p->a;
+    p->c = g->in_channels;
+    p->k = g->out_channels;
+    p->subs_h = (int)oc_div_ceil(g->dim[1].kernel, 3);
+    p->subs_w = (int)oc_div_ceil(g->dim[2].kernel, 3);
+    if (!oc_mul_i64(p->c, (int64_t)p->subs_h * p->subs_w, &p->cv)) return false;
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    p->h = dh->in;
+    p->w = dw->in;
+    p->ho = dh->out;
+    p->wo = dw->out;
+    p->pad_t = dh->pad_begin;
+    p->pad_l = dw->pad_begin;
+    p->th = oc_div_ceil(p->ho, m);
+    p->tw = oc_div_ceil(p->wo, m);
+    /* th * tw <= ho * wo, which fits (the op checked the output plane). */
+    p->tiles_img = p->th * p->tw;
+    if (!oc_mul_i64(g->batch, p->tiles_img, &p->tiles) || p->tiles > INT64_MAX / 2) return false;
+    int64_t tiles = max64(p->tiles, 1);
+    size_t u_bytes;
+    if (!float_bytes((size_t)p->p, (size_t)p->k, (size_t)p->cv, &u_bytes)) return false;
+    p->tb = min64(u_bytes > U_BIG ? TB_MAX_BIG : TB_MAX, round_up(tiles, LANES));
+    p->kb_max = min64(kb, p->k);
+    if (p->cv > INT64_MAX / ((int64_t)p->p * (int64_t)sizeof(float) * TB_MAX_BIG)) return false;
+    size_t per_tile = (size_t)p->p * (size_t)p->cv * sizeof(float);
+    /* Local super-blocks when they can be big enough and many enough. */
+    int64_t local = max64(round_up((int64_t)(V_LOCAL / per_tile), LANES) - LANES, LOCAL_MIN_TILES);
+    int64_t blocks = oc_div_ceil(tiles, local);
+    p->local = blocks >= LOCAL_UNITS * (int64_t)(threads > 1 ? threads : 1);
+    if (!p->local) {
+        /* Shared: as many tiles as the budget holds. */
+        size_t budget = u_bytes / 2 > V_BUDGET ? u_bytes / 2 : V_BUDGET;
+        blocks = oc_div_ceil(tiles, max64((int64_t)(budget / per_tile), p->tb));
+    }
+    p->sb = round_up(oc_div_ceil(tiles, blocks), LANES); /* split evenly */
+    if (!float_bytes((size_t)p->p, (size_t)p->cv, (size_t)p->sb, &p->v_bytes)) return false;
+    if (!float_bytes((size_t)p->p, (size_t)p->kb_max, (size_t)p->tb, &p->m_bytes)) return false;
+    size_t gemm = oc_gemm_workspace((size_t)p->kb_max, (size_t)p->tb, (size_t)p->cv, 1);
+    if (gemm == SIZE_MAX || !oc_align_up(gemm, &p->gemm_bytes)) return false;
+    return oc_add_size(p->m_bytes, p->gemm_bytes, &p->slot_bytes) &&
+           (!p->local || oc_add_size(p->slot_bytes, p->v_bytes, &p->slot_bytes));
+}
+
+/* Tiles of m x m over the output of all images (saturating). */
+static int64_t tile_count(const oc_conv_geom *g, int m)
+{
+    int64_t t;
+    if (!oc_mul_i64(g->batch, oc_div_ceil(g->dim[1].out, m) * oc_div_ceil(g->dim[2].out, m), &t))
+        return INT64_MAX;
+    return t;
+}
+
+int oc_winograd_choose(const oc_conv_geom *g, bool extents_known)
+{
+    if (!oc_winograd_applies(g)) return 0;
+    /* The transforms cost about as much per tile as the products with a few
+     * channels; below that the direct method is as fast. */
+    if (g->in_channels < MIN_CHANNELS || g->out_channels < MIN_CHANNELS) return 0;
+    /* A bigger kernel in 3x3 pieces: 36/16 multiplications an output per
+     * piece against kh * kw; worth it when well under half (5x5: 0.36,
+     * 7x7: 0.41; not 4x4: 0.56). */
+    int64_t kh = g->dim[1].kernel, kw = g->dim[2].kernel;
+    int64_t pieces = oc_div_ceil(kh, 3) * oc_div_ceil(kw, 3);
+    if (pieces * 36 * 20 > kh * kw * 16 * 9) return 0;
+    if (!extents_known) return 4;
+    /* F(4,3) multiplies least; on small outputs (7 x 7) its few tiles make
+     * U, 4 times the weights, costlier to stream than the products it
+     * saves, and F(2,3) (U 16/9 of the weights, half the multiplications
+     * of the direct method) takes over. */
+    if (tile_count(g, 4) >= MIN_TILES) return 4;
+    if (pieces == 1 && tile_count(g, 2) >= MIN_TILES) return 2;
+    return 0;
+}
+
+int64_t oc_winograd_chunk(int64_t k) { return min64(KB, max64(k, 1)); }
+
+bool oc_winograd_small_depth(int64_t depth) { return depth <= SMALL_DEPTH; }
+
+int64_t oc_winograd_depth(const oc_conv_geom *g)
+{
+    return g->in_channels * oc_div_ceil(g->dim[1].kernel, 3) * oc_div_ceil(g->dim[2].kernel, 3);
+}
+
+bool oc_winograd_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int threads,
+                           size_t *bytes)
+{
+    wino_plan p;
+    size_t slots;
+    if (threads < 1) threads = 1;
+    return make_plan(g, pw->winograd_m, pw->wino_kb, threads, &p) &&
+           oc_mul_size(p.slot_bytes, (size_t)threads, &slots) &&
+           oc_add_size(p.local ? 0 : p.v_bytes, slots, bytes);
+}
+
+/* ---- weights ---- */
+
+bool oc_winograd_weights_count(int m, int64_t k, int64_t c, int64_t kh, int64_t kw,
+                               size_t *count)
+{
+    size_t a = (size_t)(m + 2), n;
+    size_t pieces = (size_t)(oc_div_ceil(kh, 3) * oc_div_ceil(kw, 3));
+    return k >= 0 && c >= 0 && oc_mul_size(a * a * pieces, (size_t)k, &n) &&
+           oc_mul_size(n, (size_t)c, count);
+}
+
+void oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
+                         float *u)
+{
+    int a = m + 2, p = a * a;
+    int64_t subs_w = oc_div_ceil(kw, 3), pieces = oc_div_ceil(kh, 3) * subs_w, cv = c * pieces;
+    for (int64_t ko = 0; ko < k; ko++)
+        for (int64_t ci = 0; ci < c; ci++)
+            for (int64_t piece = 0; piece < pieces; piece++) {
+                /* The piece's 3x3 window of the kernel, zero past its edge. */
+                int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
+                const float *src = w + (ko * c + ci) * kh * kw;
+                double g[9], t[64];
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++)
+                        g[i * 3 + j] =
+                            r0 + i < kh && c0 + j < kw ? src[(r0 + i) * kw + c0 + j] : 0.0;
+                oc_winograd_kernel_ref(m, g, t);
+                int64_t vc = piece * c + ci;
+                for (int xi = 0; xi < p; xi++) u[((int64_t)xi * k + ko) * cv + vc] = (float)t[xi];
+            }
+}
+
+/* ---- the driver ---- */
+
+typedef struct wino_run {
+    const wino_plan *p;
+    wino_isa isa;
+    const oc_conv_weights *pw;
+    const float *x, *bias;
+    float lo, hi;
+    float *y;
+    char *slots;          /* per-thread scratch */
+    /* shared mode: the current super-block */
+    float *v;             /* its transformed input */
+    int64_t first, count; /* its tiles */
+    int64_t tb;           /* its tiles per sub-block (<= p->tb) */
+} wino_run;
+
+/* Sub-blocks of equal width (a multiple of LANES, at most tb), not a full
+ * one and a sliver. */
+static int64_t sub_width(int64_t count, int64_t tb)
+{
+    int64_t subs = oc_div_ceil(count, tb);
+    return min64(tb, round_up(oc_div_ceil(count, subs), LANES));
+}
+
+/* Sub-block s (width tb) x chunk j of output channels of the super-block
+ * [first, first + count) whose transformed input is v: the products into
+ * mm, then the output transform. */
+static void multiply(const wino_run *r, const float *v, int64_t first, int64_t count, int64_t tb,
+                     int64_t s, int64_t j, float *mm, void *gemm_ws)
+{
+    const wino_plan *p = r->p;
+    const oc_conv_weights *pw = r->pw;
+    int64_t xstride = p->kb_max * p->tb;
+    int64_t t0 = s * tb, tn = min64(tb, count - t0);
+    int64_t k0 = j * pw->wino_kb, kn = min64(pw->wino_kb, p->k - k0);
+    if (pw->wino_u) {
+        r->isa.multiply(p, pw->wino_u, k0, kn, v + t0, p->sb, round_up(tn, LANES), mm, xstride,
+                        p->tb);
+        r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->lo, r->hi, r->y);
+        return;
+    }
+    for (int xi = 0; xi < p->p; xi++) {
+        oc_gemm_desc d =
+            oc_gemm_desc_make(false, false, (size_t)kn, (size_t)tn, (size_t)p->cv, NULL, 0,
+                              v + (int64_t)xi * p->sb + t0, (size_t)(p->p * p->sb),
+                              mm + xi * xstride, (size_t)p->tb);
+        d.packed_a = &pw->wino[(int64_t)xi * pw->wino_chunks + j];
+        oc_gemm(&d, NULL, gemm_ws, p->gemm_bytes);
+    }
+    r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->lo, r->hi, r->y);
+}
+
+static void phase_input(void *ctx, size_t begin, size_t end, int thread)
+{
+    wino_run *r = ctx;
+    r->isa.input(r->p, r->x, r->first, r->count, (int64_t)begin, (int64_t)end, r->v, r->p->sb);
+}
+
+/* Shared mode, units (sub-block, chunk of output channels), chunk fastest. */
+static void phase_multiply(void *ctx, size_t begin, size_t end, int thread)
+{
+    wino_run *r = ctx;
+    char *slot = r->slots + (size_t)thread * r->p->slot_bytes;
+    for (size_t unit = begin; unit < end; unit++)
+        multiply(r, r->v, r->first, r->count, r->tb, (int64_t)unit / r->pw->wino_chunks,
+                 (int64_t)unit % r->pw->wino_chunks, (float *)slot, slot + r->p->m_bytes);
+}
+
+/* Local mode, units: whole super-blocks. */
+static void local_blocks(void *ctx, size_t begin, size_t end, int thread)
+{
+    wino_run *r = ctx;
+    const wino_plan *p = r->p;
+    char *slot = r->slots + (size_t)thread * p->slot_bytes;
+    float *mm = (float *)slot, *v = (float *)(slot + p->m_bytes + p->gemm_bytes);
+    void *gemm_ws = slot + p->m_bytes;
+    for (size_t b = begin; b < end; b++) {
+        int64_t first = (int64_t)b * p->sb, count = min64(p->sb, p->tiles - first);
+        r->isa.input(p, r->x, first, count, 0, p->cv, v, p->sb);
+        int64_t tb = sub_width(count, p->tb), subs = oc_div_ceil(count, tb);
+        for (int64_t s = 0; s < subs; s++)
+            for (int64_t j = 0; j < r->pw->wino_chunks; j++)
+                multiply(r, v, first, count, tb, s, j, mm, gemm_ws);
+    }
+}
+
+void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
+                      const float *bias, float lo, float hi, float *y, void *workspace,
+                      int threads, oc_pool *pool)
+{
+    wino_plan p;
+    if (oc_pool_size(pool) > threads) pool = NULL;
+    if (!make_plan(g, pw->winograd_m, pw->wino_kb, oc_pool_size(pool), &p) || p.tiles == 0 ||
+        p.k == 0)
+        return; /* sized by the workspace call */
+    wino_run r = {&p, pick_isa(), pw, x, bias, lo, hi, y, (char *)workspace, NULL, 0, 0, 0};
+    if (p.local) {
+        oc_parallel_for(pool, (size_t)oc_div_ceil(p.tiles, p.sb), 1, local_blocks, &r);
+        return;
+    }
+    r.v = (float *)workspace;
+    r.slots = (char *)workspace + p.v_bytes;
+    for (int64_t first = 0; first < p.tiles; first += p.sb) {
+        r.first = first;
+        r.count = min64(p.sb, p.tiles - first);
+        oc_parallel_for(pool, (size_t)p.cv, 1, phase_input, &r);
+        r.tb = sub_width(r.count, p.tb);
+        oc_parallel_for(pool, (size_t)(oc_div_ceil(r.count, r.tb) * pw->wino_chunks), 1,
+                        phase_multiply, &r);
+    }
+}

@@ -1,0 +1,518 @@
+/* The Winograd transforms (see winograd_isa.h), written once against the
+ * SIMD mapping of simd.h and compiled once per ISA. A group of
+ * OC_WINO_LANES tiles is gathered lane-wise into a small buffer (windows
+ * zero outside the image), transformed OC_VL lanes at a time, and the
+ * outputs scattered back from one, clipped at the bottom and right. The
+ * 1-D transforms are written out: their matrices are mostly 0 and +-1. The
+ * arithmetic uses operators, which work on GNU vectors (every ISA's oc_vf
+ * with GCC and Clang) and on the scalar fallback alike. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "simd.h"
+#include "winograd_isa.h"
+
+#define LANES OC_WINO_LANES
+#define NV (LANES / OC_VL) /* vectors a group of tiles */
+#define INL static OC_ALWAYS_INLINE
+
+/* ---- 1-D transforms: o[i * os] from d[i * is] ---- */
+
+/* F(2,3) input: B^T (4 x 4). */
+INL void in2(oc_vf *o, int os, const oc_vf *d, int is)
+{
+    oc_vf d0 = d[0], d1 = d[is], d2 = d[2 * is], d3 = d[3 * is];
+    o[0] = d0 - d2;
+    o[os] = d1 + d2;
+    o[2 * os] = d2 - d1;
+    o[3 * os] = d1 - d3;
+}
+
+/* F(2,3) output: A^T (2 x 4). */
+INL void out2(oc_vf *o, int os, const oc_vf *s, int is)
+{
+    oc_vf s0 = s[0], s1 = s[is], s2 = s[2 * is], s3 = s[3 * is];
+    o[0] = s0 + s1 + s2;
+    o[os] = s1 - s2 - s3;
+}
+
+/* F(4,3) input: B^T (6 x 6). */
+INL void in4(oc_vf *o, int os, const oc_vf *d, int is)
+{
+    oc_vf d0 = d[0], d1 = d[is], d2 = d[2 * is], d3 = d[3 * is], d4 = d[4 * is], d5 = d[5 * is];
+    oc_vf a = d4 - 4.0f * d2, b = d3 - 4.0f * d1;
+    oc_vf c = d4 - d2, e = 2.0f * (d3 - d1);
+    o[0] = 4.0f * d0 - 5.0f * d2 + d4;
+    o[os] = a + b;
+    o[2 * os] = a - b;
+    o[3 * os] = c + e;
+    o[4 * os] = c - e;
+    o[5 * os] = 4.0f * d1 - 5.0f * d3 + d5;
+}
+
+/* F(4,3) output: A^T (4 x 6). */
+INL void out4(oc_vf *o, int os, const oc_vf *s, int is)
+{
+    oc_vf s0 = s[0], s1 = s[is], s2 = s[2 * is], s3 = s[3 * is], s4 = s[4 * is], s5 = s[5 * is];
+    oc_vf p12 = s1 + s2, m12 = s1 - s2, p34 = s3 + s4, m34 = s3 - s4;
+    o[0] = s0 + p12 + p34;
+    o[os] = m12 + 2.0f * m34;
+    o[2 * os] = p12 + 4.0f * p34;
+    o[3 * os] = m12 + 8.0f * m34 + s5;
+}
+
+/* F(6,3) input: B^T (8 x 8). */
+INL void in6(oc_vf *o, int os, const oc_vf *d, int is)
+{
+    oc_vf d0 = d[0], d1 = d[is], d2 = d[2 * is], d3 = d[3 * is];
+    oc_vf d4 = d[4 * is], d5 = d[5 * is], d6 = d[6 * is], d7 = d[7 * is];
+    o[0] = d0 - d6 + 5.25f * (d4 - d2);
+    o[7 * os] = d7 - d1 + 5.25f * (d3 - d5);
+    oc_vf a = d2 + d6 - 4.25f * d4, b = d1 + d5 - 4.25f * d3;
+    o[os] = a + b;
+    o[2 * os] = a - b;
+    a = d6 + 0.25f * d2 - 1.25f * d4;
+    b = 0.5f * d1 - 2.5f * d3 + 2.0f * d5;
+    o[3 * os] = a + b;
+    o[4 * os] = a - b;
+    a = d6 + 4.0f * (d2 - 1.25f * d4);
+    b = 2.0f * d1 - 2.5f * d3 + 0.5f * d5;
+    o[5 * os] = a + b;
+    o[6 * os] = a - b;
+}
+
+/* F(6,3) output: A^T (6 x 8). */
+INL void out6(oc_vf *o, int os, const oc_vf *s, int is)
+{
+    oc_vf s0 = s[0], s1 = s[is], s2 = s[2 * is], s3 = s[3 * is];
+    oc_vf s4 = s[4 * is], s5 = s[5 * is], s6 = s[6 * is], s7 = s[7 * is];
+    oc_vf p12 = s1 + s2, m12 = s1 - s2, p34 = s3 + s4, m34 = s3 - s4;
+    oc_vf p56 = s5 + s6, m56 = s5 - s6;
+    o[0] = s0 + p12 + p34 + p56;
+    o[os] = m12 + 2.0f * m34 + 0.5f * m56;
+    o[2 * os] = p12 + 4.0f * p34 + 0.25f * p56;
+    o[3 * os] = m12 + 8.0f * m34 + 0.125f * m56;
+    o[4 * os] = p12 + 16.0f * p34 + 0.0625f * p56;
+    o[5 * os] = m12 + 32.0f * m34 + 0.03125f * m56 + s7;
+}
+
+/* ---- lane coordinates ---- */
+
+typedef struct tile_pos {
+    int64_t n, oy, ox; /* image; output position of the tile's top left corner */
+} tile_pos;
+
+/* Tiles [first, first + count) (count <= LANES); lanes past count repeat
+ * the last tile, so they read valid memory. */
+INL void coords(const oc_wino_plan *p, int64_t first, int count, tile_pos *pos)
+{
+    int64_t n = first / p->tiles_img, r = first % p->tiles_img;
+    int64_t ty = r / p->tw, tx = r % p->tw;
+    for (int l = 0; l < LANES; l++) {
+        pos[l].n = n;
+        pos[l].oy = ty * p->m;
+        pos[l].ox = tx * p->m;
+        if (l + 1 < count && ++tx == p->tw) {
+            tx = 0;
+            if (++ty == p->th) {
+                ty = 0;
+                n++;
+            }
+        }
+    }
+}
+
+/* ---- AVX-512: runs of tiles side by side, by transposes ---- */
+
+#if OC_SIMD_ISA == 2 && LANES == 16
+#define ROW_FAST 1
+
+/* Runs a group may have (tiles side by side in one tile row) for the
+ * transposes to beat the lane-wise copies. */
+#define MAX_RUNS 6
+
+/* The runs of the group's first n tiles: run r is lanes [start[r],
+ * start[r + 1]). 0 when there are too many. */
+INL int tile_runs(const tile_pos *pos, int n, int *start)
+{
+    int runs = 0;
+    for (int l = 0; l < n; l++) {
+        if (l == 0 || pos[l].oy != pos[l - 1].oy || pos[l].n != pos[l - 1].n) {
+            if (runs == MAX_RUNS) return 0;
+            start[runs++] = l;
+        }
+    }
+    start[runs] = n;
+    return runs;
+}
+
+/* Lanes [lo, hi) of 16 (clamped) as a mask. */
+INL __mmask16 lane_mask(int64_t lo, int64_t hi)
+{
+    if (lo < 0) lo = 0;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)((((uint32_t)1 << hi) - 1u) & ~(((uint32_t)1 << lo) - 1u));
+}
+
+/* One row of windows: out[j] lane l = row[base + 4 l + j] (j < 6), zero for
+ * columns outside [0, w). Loads with masks (nothing outside the row is
+ * read), a 16 x 4 -> 4 x 16 transpose of the first 64 columns (two-source
+ * permutes, then 128-bit lanes), and columns 4 and 5 as 0 and 1 moved by a
+ * lane, with columns 64 and 65 coming in. */
+INL void load_row4(const float *row, int64_t base, int64_t w, __m512 *out)
+{
+    const __m512i idx[4] = {
+        _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0),
+        _mm512_setr_epi32(1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0),
+        _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0),
+        _mm512_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0)};
+    __m512 v[4];
+    for (int k = 0; k < 4; k++) {
+        int64_t c = base + 16 * k;
+        v[k] = _mm512_maskz_loadu_ps(lane_mask(-c, w - c), row + c);
+    }
+    int64_t c = base + 64;
+    __m512i tail = _mm512_castps_si512(
+        _mm512_maskz_loadu_ps(lane_mask(-c, w - c) & (__mmask16)0x3, row + c));
+    for (int j = 0; j < 4; j++) {
+        __m512 lo = _mm512_permutex2var_ps(v[0], idx[j], v[1]);
+        __m512 hi = _mm512_permutex2var_ps(v[2], idx[j], v[3]);
+        out[j] = _mm512_shuffle_f32x4(lo, hi, 0x44);
+    }
+    out[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(tail, _mm512_castps_si512(out[0]), 1));
+    out[5] = _mm512_castsi512_ps(
+        _mm512_alignr_epi32(_mm512_alignr_epi32(tail, tail, 1), _mm512_castps_si512(out[1]), 1));
+}
+
+/* dv[i * 6 + j] (i, j < 6) lane l = the window of the group's tile l in
+ * channel plane xc_base (of image 0), shifted by (dy, dx), zero outside the
+ * image: run by run, each loaded as if its tiles continued on both sides
+ * and blended into its lanes. False when the group has too many runs. */
+INL bool load_group4(const oc_wino_plan *p, const float *xc_base, int64_t image_stride,
+                     int64_t dy, int64_t dx, const tile_pos *pos, int n, oc_vf *dv)
+{
+    int start[MAX_RUNS + 1];
+    int runs = tile_runs(pos, n, start);
+    if (runs == 0 || p->w > INT64_MAX / 4 - 128) return false;
+    for (int r = 0; r < runs; r++) {
+        int ls = start[r];
+        const float *xc = xc_base + pos[ls].n * image_stride;
+        int64_t iy0 = pos[ls].oy - p->pad_t + dy;
+        int64_t base = pos[ls].ox - p->pad_l + dx - 4 * (int64_t)ls;
+        /* the run's lanes; the first run also takes the unused ones */
+        __mmask16 mine = lane_mask(r == 0 ? 0 : ls, r == runs - 1 ? 16 : start[r + 1]);
+        for (int i = 0; i < 6; i++) {
+            __m512 row[6];
+            int64_t iy = iy0 + i;
+            if (iy >= 0 && iy < p->h) {
+                load_row4(xc + iy * p->w, base, p->w, row);
+            } else {
+                for (int j = 0; j < 6; j++) row[j] = _mm512_setzero_ps();
+            }
+            for (int j = 0; j < 6; j++)
+                dv[i * 6 + j] =
+                    runs == 1 ? row[j] : _mm512_mask_blend_ps(mine, dv[i * 6 + j], row[j]);
+        }
+    }
+    return true;
+}
+
+/* Writes r[i * 4 + j] lane l (i, j < 4), the outputs of the group's first n
+ * tiles, into output plane yk_base (of image 0), clipped to the output: run
+ * by run, rows by the inverse transpose (4 x 16 -> 16 x 4) and masked
+ * stores. False when the group has too many runs. */
+INL bool store_group4(const oc_wino_plan *p, const oc_vf *r, float *yk_base, int64_t image_stride,
+                      const tile_pos *pos, int n)
+{
+    int start[MAX_RUNS + 1];
+    int runs = tile_runs(pos, n, start);
+    if (runs == 0 || p->wo > INT64_MAX / 4 - 128) return false;
+    __m512 rows[4][4];
+    for (int i = 0; i < 4; i++) {
+        const oc_vf *o = r + i * 4;
+        __m512 t01lo = _mm512_unpacklo_ps(o[0], o[1]), t01hi = _mm512_unpackhi_ps(o[0], o[1]);
+        __m512 t23lo = _mm512_unpacklo_ps(o[2], o[3]), t23hi = _mm512_unpackhi_ps(o[2], o[3]);
+        /* u_q: 128-bit lane g holds tile 4g + q's four values */
+        __m512 u0 = _mm512_shuffle_ps(t01lo, t23lo, 0x44);
+        __m512 u1 = _mm512_shuffle_ps(t01lo, t23lo, 0xEE);
+        __m512 u2 = _mm512_shuffle_ps(t01hi, t23hi, 0x44);
+        __m512 u3 = _mm512_shuffle_ps(t01hi, t23hi, 0xEE);
+        __m512 a = _mm512_shuffle_f32x4(u0, u1, 0x44), b = _mm512_shuffle_f32x4(u2, u3, 0x44);
+        __m512 c = _mm512_shuffle_f32x4(u0, u1, 0xEE), d = _mm512_shuffle_f32x4(u2, u3, 0xEE);
+        rows[i][0] = _mm512_shuffle_f32x4(a, b, 0x88);
+        rows[i][1] = _mm512_shuffle_f32x4(a, b, 0xDD);
+        rows[i][2] = _mm512_shuffle_f32x4(c, d, 0x88);
+        rows[i][3] = _mm512_shuffle_f32x4(c, d, 0xDD);
+    }
+    for (int rr = 0; rr < runs; rr++) {
+        int ls = start[rr], le = start[rr + 1];
+        float *yk = yk_base + pos[ls].n * image_stride;
+        int64_t oy = pos[ls].oy, base = pos[ls].ox - 4 * (int64_t)ls;
+        for (int i = 0; i < 4 && oy + i < p->ho; i++) {
+            float *row = yk + (oy + i) * p->wo;
+            for (int q = 0; q < 4; q++) {
+                /* vector q: tiles 4q..4q+3, columns base + 16q + e */
+                int64_t c = base + 16 * q;
+                __mmask16 m = lane_mask(4 * ((int64_t)ls - 4 * q), 4 * ((int64_t)le - 4 * q)) &
+                              lane_mask(-c, p->wo - c);
+                if (m) _mm512_mask_storeu_ps(row + c, m, rows[i][q]);
+            }
+        }
+    }
+    return true;
+}
+#endif
+
+/* ---- input transform ---- */
+
+/* d[i * A + j][lane] = the window of the lane's tile in channel plane
+ * xc_base (of image 0), shifted by (dy, dx), zero outside the image. */
+INL void gather(const oc_wino_plan *p, const int A, const float *xc_base, int64_t image_stride,
+                int64_t dy, int64_t dx, const tile_pos *pos, float (*d)[LANES])
+{
+    int64_t h = p->h, w = p->w;
+    for (int l = 0; l < LANES; l++) {
+        const float *xc = xc_base + pos[l].n * image_stride;
+        int64_t iy0 = pos[l].oy - p->pad_t + dy, ix0 = pos[l].ox - p->pad_l + dx;
+        if (iy0 >= 0 && iy0 + A <= h && ix0 >= 0 && ix0 + A <= w) {
+            const float *src = xc + iy0 * w + ix0;
+            for (int i = 0; i < A; i++)
+                for (int j = 0; j < A; j++) d[i * A + j][l] = src[i * w + j];
+        } else {
+            for (int i = 0; i < A; i++) {
+                int64_t iy = iy0 + i;
+                bool row_in = iy >= 0 && iy < h;
+                for (int j = 0; j < A; j++) {
+                    int64_t ix = ix0 + j;
+                    d[i * A + j][l] = row_in && ix >= 0 && ix < w ? xc[iy * w + ix] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t first, int64_t count,
+                 int64_t c0, int64_t c1, float *v, int64_t ldv)
+{
+    enum { AMAX = 8, GROUPS = 16 };
+    const int A = M + 2;
+    int64_t plane = p->h * p->w;
+    _Alignas(64) float d[AMAX * AMAX][LANES];
+    oc_vf dv[AMAX * AMAX], t[AMAX * AMAX], r[AMAX * AMAX];
+    tile_pos pos[GROUPS][LANES];
+    int lanes[GROUPS];
+    /* Up to GROUPS groups of tiles at a time, channel by channel: a
+     * channel's transformed tiles are consecutive in V. */
+    for (int64_t g0 = 0; g0 < count; g0 += GROUPS * LANES) {
+        int groups = 0;
+        for (int64_t g = g0; g < count && groups < GROUPS; g += LANES, groups++) {
+            lanes[groups] = count - g < LANES ? (int)(count - g) : LANES;
+            coords(p, first + g, lanes[groups], pos[groups]);
+        }
+        for (int64_t vc = c0; vc < c1; vc++) {
+            int64_t ch = vc % p->c, piece = vc / p->c;
+            int64_t dy = 3 * (piece / p->subs_w), dx = 3 * (piece % p->subs_w);
+            for (int gi = 0; gi < groups; gi++) {
+                const tile_pos *gp = pos[gi];
+                bool fast = false;
+#ifdef ROW_FAST
+                if (M == 4)
+                    fast = load_group4(p, x + ch * plane, p->c * plane, dy, dx, gp, lanes[gi], dv);
+#endif
+                if (!fast) gather(p, A, x + ch * plane, p->c * plane, dy, dx, gp, d);
+                float *dst = v + vc * (A * A) * ldv + g0 + gi * LANES;
+                for (int q = 0; q < NV; q++) {
+                    if (!fast)
+                        for (int i = 0; i < A * A; i++) dv[i] = oc_vload(d[i] + q * OC_VL);
+                    for (int j = 0; j < A; j++) { /* columns */
+                        if (M == 2)
+                            in2(&t[j], A, &dv[j], A);
+                        else if (M == 4)
+                            in4(&t[j], A, &dv[j], A);
+                        else
+                            in6(&t[j], A, &dv[j], A);
+                    }
+                    for (int i = 0; i < A; i++) { /* rows */
+                        if (M == 2)
+                            in2(&r[i * A], 1, &t[i * A], 1);
+                        else if (M == 4)
+                            in4(&r[i * A], 1, &t[i * A], 1);
+                        else
+                            in6(&r[i * A], 1, &t[i * A], 1);
+                    }
+                    for (int xi = 0; xi < A * A; xi++)
+                        oc_vstoreu(dst + xi * ldv + q * OC_VL, r[xi]);
+                }
+            }
+        }
+    }
+}
+
+void OC_ISA_SYM(oc_wino_input)(const oc_wino_plan *p, const float *x, int64_t first,
+                               int64_t count, int64_t c0, int64_t c1, float *v, int64_t ldv)
+{
+    if (p->m == 2)
+        input_m(p, 2, x, first, count, c0, c1, v, ldv);
+    else if (p->m == 4)
+        input_m(p, 4, x, first, count, c0, c1, v, ldv);
+    else
+        input_m(p, 6, x, first, count, c0, c1, v, ldv);
+}
+
+/* ---- output transform ---- */
+
+/* Writes o[i * M + j][lane] of the first count lanes' tiles into output
+ * plane yk_base (of image 0), clipped to the output extent. */
+INL void scatter(const oc_wino_plan *p, const int M, float *yk_base, int64_t image_stride,
+                 const tile_pos *pos, int count, float (*o)[LANES])
+{
+    int64_t ho = p->ho, wo = p->wo;
+    for (int l = 0; l < count; l++) {
+        int64_t oy = pos[l].oy, ox = pos[l].ox;
+        float *dst = yk_base + pos[l].n * image_stride + oy * wo + ox;
+        if (oy + M <= ho && ox + M <= wo) {
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < M; j++) dst[i * wo + j] = o[i * M + j][l];
+        } else {
+            int rows = ho - oy < M ? (int)(ho - oy) : M, cols = wo - ox < M ? (int)(wo - ox) : M;
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) dst[i * wo + j] = o[i * M + j][l];
+        }
+    }
+}
+
+INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t xstride,
+                  int64_t ldk, int64_t first, int64_t count, int64_t k0, int64_t kcount,
+                  const float *bias, float lo, float hi, float *y)
+{
+    enum { AMAX = 8, MMAX = 6 };
+    const int A = M + 2;
+    int64_t plane = p->ho * p->wo;
+    _Alignas(64) float o[MMAX * MMAX][LANES];
+    oc_vf s[AMAX * AMAX], t[MMAX * AMAX], r[MMAX * MMAX];
+    tile_pos pos[LANES];
+    oc_vf lov = oc_vset1(lo), hiv = oc_vset1(hi);
+    for (int64_t g = 0; g < count; g += LANES) {
+        int n = count - g < LANES ? (int)(count - g) : LANES;
+        coords(p, first + g, n, pos);
+        for (int64_t kk = 0; kk < kcount; kk++) {
+            const float *src = mm + kk * ldk + g;
+            bool fast_out = false;
+#ifdef ROW_FAST
+            fast_out = M == 4;
+#endif
+            oc_vf b = oc_vset1(bias ? bias[k0 + kk] : 0.0f);
+            for (int q = 0; q < NV; q++) {
+                for (int xi = 0; xi < A * A; xi++)
+                    s[xi] = oc_vloadu(src + xi * xstride + q * OC_VL);
+                for (int j = 0; j < A; j++) { /* columns: t[i][j], i < M */
+                    if (M == 2)
+                        out2(&t[j], A, &s[j], A);
+                    else if (M == 4)
+                        out4(&t[j], A, &s[j], A);
+                    else
+                        out6(&t[j], A, &s[j], A);
+                }
+                for (int i = 0; i < M; i++) { /* rows: r[i][j], j < M */
+                    if (M == 2)
+                        out2(&r[i * M], 1, &t[i * A], 1);
+                    else if (M == 4)
+                        out4(&r[i * M], 1, &t[i * A], 1);
+                    else
+                        out6(&r[i * M], 1, &t[i * A], 1);
+                }
+                /* max(lo, v) keeps a NaN v (it returns its second operand
+                 * unless the first is greater), as does min(hi, v). */
+                for (int i = 0; i < M * M; i++) r[i] = oc_vmin(hiv, oc_vmax(lov, r[i] + b));
+#ifdef ROW_FAST
+                if (M == 4 && store_group4(p, r, y + (k0 + kk) * plane, p->k * plane, pos, n))
+                    continue;
+                fast_out = false;
+#endif
+                for (int i = 0; i < M * M; i++) oc_vstore(o[i] + q * OC_VL, r[i]);
+            }
+            if (!fast_out) scatter(p, M, y + (k0 + kk) * plane, p->k * plane, pos, n, o);
+        }
+    }
+}
+
+void OC_ISA_SYM(oc_wino_output)(const oc_wino_plan *p, const float *mm, int64_t xstride,
+                                int64_t ldk, int64_t first, int64_t count, int64_t k0,
+                                int64_t kcount, const float *bias, float lo, float hi, float *y)
+{
+    if (p->m == 2)
+        output_m(p, 2, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+    else if (p->m == 4)
+        output_m(p, 4, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+    else
+        output_m(p, 6, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+}
+
+/* ---- the products, for few input channels ---- */
+
+/* Register blocking: R output channels x NT vectors of tiles, the
+ * accumulators in registers. Wide units take MUL_R x MUL_NT blocks; the
+ * leftover columns (one or two vectors, as in the few tiles of a small
+ * image) more rows at a time, so that loads and broadcasts stay few per
+ * FMA. */
+#if OC_VREGS >= 32
+#define MUL_R 8
+#define MUL_NT 3
+#define MUL_R2 12 /* x 2 vectors */
+#define MUL_R1 16 /* x 1 vector */
+#else
+#define MUL_R 4
+#define MUL_NT 2
+#define MUL_R2 4
+#define MUL_R1 8
+#endif
+#define MUL_RMAX 16
+
+/* mx[i * ldk + j * VL] (i < R, j < NT) = sum_c ux[i * cv + c] * vx[c * vs + j * VL]. */
+INL void mul_block(const int R, const int NT, const float *ux, int64_t cv, const float *vx,
+                   int64_t vs, float *mx, int64_t ldk)
+{
+    oc_vf acc[MUL_RMAX][MUL_NT > 2 ? MUL_NT : 2];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < NT; j++) acc[i][j] = oc_vzero();
+    for (int64_t c = 0; c < cv; c++) {
+        oc_vf b[MUL_NT > 2 ? MUL_NT : 2];
+        for (int j = 0; j < NT; j++) b[j] = oc_vloadu(vx + c * vs + j * OC_VL);
+        for (int i = 0; i < R; i++) {
+            oc_vf a = oc_vbcast(ux + i * cv + c);
+            for (int j = 0; j < NT; j++) acc[i][j] = oc_vfma(a, b[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < NT; j++) oc_vstoreu(mx + i * ldk + j * OC_VL, acc[i][j]);
+}
+
+/* Rows [0, kn) for NT vectors of tiles: R rows at a time, then 4, then 1. */
+INL void mul_rows(const int R, const int NT, const float *ux, int64_t cv, const float *vx,
+                  int64_t vs, int64_t kn, float *mx, int64_t ldk)
+{
+    int64_t k = 0;
+    for (; k + R <= kn; k += R) mul_block(R, NT, ux + k * cv, cv, vx, vs, mx + k * ldk, ldk);
+    for (; k + 4 <= kn; k += 4) mul_block(4, NT, ux + k * cv, cv, vx, vs, mx + k * ldk, ldk);
+    for (; k < kn; k++) mul_block(1, NT, ux + k * cv, cv, vx, vs, mx + k * ldk, ldk);
+}
+
+void OC_ISA_SYM(oc_wino_multiply)(const oc_wino_plan *p, const float *u, int64_t k0,
+                                  int64_t kn, const float *v, int64_t ldv, int64_t tn,
+                                  float *mm, int64_t xstride, int64_t ldk)
+{
+    int64_t cv = p->cv, vs = (int64_t)p->p * ldv;
+    for (int xi = 0; xi < p->p; xi++) {
+        const float *ux = u + ((int64_t)xi * p->k + k0) * cv, *vx = v + (int64_t)xi * ldv;
+        float *mx = mm + xi * xstride;
+        int64_t t = 0;
+        for (; t + MUL_NT * OC_VL <= tn; t += MUL_NT * OC_VL)
+            mul_rows(MUL_R, MUL_NT, ux, cv, vx + t, vs, kn, mx + t, ldk);
+        if (MUL_NT > 2 && t + 2 * OC_VL <= tn) {
+            mul_rows(MUL_R2, 2, ux, cv, vx + t, vs, kn, mx + t, ldk);
+            t += 2 * OC_VL;
+        }
+        for (; t < tn; t += OC_VL) mul_rows(MUL_R1, 1, ux, cv, vx + t, vs, kn, mx + t, ldk);
+    }
+}

@@ -261,8 +261,9 @@ static void run_fc_set(oc_pool **pools, const int *threads, int n_threads, const
         {"vgg16 fc6", 1, 4096, 25088, 1},
     };
     static const size_t batches[] = {1, 4};
-    printf("\nFully-connected layers: Y[B x N] = X[B x K] W^T (+bias), weights read in place, %s"
-           " kernels; GB/s of weights\n", oc_isa_name(oc_isa_resolve(o->isa)));
+    printf("\nFully-connected layers: Y[B x N] = X[B x K] W^T (+bias), weights %s, %s"
+           " kernels; GB/s of weights\n", o->prepack ? "packed once" : "read in place",
+           oc_isa_name(oc_isa_resolve(o->isa)));
     printf("%-20s %2s %5s %6s %7s %-6s", "layer", "B", "N", "K", "MB", "layout");
     for (int t = 0; t < n_threads; t++) printf(" | %2dT    ms   GB/s", threads[t]);
     printf("\n");
@@ -278,6 +279,13 @@ static void run_fc_set(oc_pool **pools, const int *threads, int n_threads, const
                                                    trans ? s->k : s->n, y, s->n);
                 d.isa = o->isa;
                 d.ep.x = bias, d.ep.x_rs = 0, d.ep.x_cs = 1, d.ep.beta = 1.0f;
+                oc_gemm_packed packed;
+                float *pw = NULL;
+                if (o->prepack) {
+                    pw = oc_aligned_alloc(oc_gemm_pack_b_size(o->isa, s->n, s->k));
+                    oc_gemm_pack_b(o->isa, trans, s->k, s->n, w, trans ? s->k : s->n, pw, &packed);
+                    d.packed_b = &packed;
+                }
                 double mb = (double)s->n * (double)s->k * 4 / 1e6;
                 printf("%-20s %2zu %5zu %6zu %7.1f %-6s", s->name, m, s->n, s->k, mb,
                        trans ? "[N,K]" : "[K,N]");
@@ -290,6 +298,7 @@ static void run_fc_set(oc_pool **pools, const int *threads, int n_threads, const
                 }
                 printf("\n");
                 fflush(stdout);
+                oc_aligned_free(pw);
                 oc_aligned_free(x), oc_aligned_free(w), oc_aligned_free(bias), oc_aligned_free(y);
             }
 }

@@ -759,6 +759,10 @@ static const pool_case pool_cases[] = {
     {2, 2, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true},   /* GoogLeNet 3x3 s1 p1 */
     {1, 2, {9, 17}, {2, 4}, {3, 3}, {1, 1}, {0, 1}, {1, 2}, false},   /* stride 3 */
     {2, 1, {2500}, {3}, {2}, {1}, {1}, {1}, true},                    /* rows past the buffer */
+    {2, 2, {112, 112}, {3, 3}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, true}, /* GoogLeNet stem, wide rows */
+    {3, 2, {28, 28}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, false},  /* VGG */
+    {2, 2, {20, 50}, {7, 7}, {1, 1}, {1, 1}, {3, 3}, {3, 3}, false},  /* wide window, pads */
+    {1, 2, {9, 70}, {3, 5}, {1, 4}, {1, 1}, {1, 2}, {1, 2}, true},    /* stride 4: buffer row */
 };
 
 START_TEST(maxpool_matches_reference)

@@ -146,6 +146,53 @@ static void *model_alloc(void *owner, size_t bytes)
     return p && !oc_model_own(owner, p) ? p : NULL;
 }
 
+/* Per value: read by exactly one node (folded ones included: a session may
+ * recompute them) and neither a graph output nor bindable. */
+typedef struct pack_state {
+    onnxc_model *m;
+    bool *exclusive;
+} pack_state;
+
+static void model_release(const oc_pack_ctx *ctx, int input, const void *data, size_t bytes)
+{
+    const pack_state *ps = ctx->owner;
+    int id = input >= 0 && input < ctx->node->n_inputs ? ctx->node->inputs[input] : -1;
+    if (id < 0 || !ps->m->values[id].constant) return;
+    const oc_tensor *c = ps->m->values[id].constant;
+    uintptr_t begin = (uintptr_t)c->data, p = (uintptr_t)data;
+    if (p < begin || bytes > c->nbytes || p - begin > c->nbytes - bytes) return;
+    oc_model_release_constant(ps->m, data, bytes, ps->exclusive[id]);
+}
+
+static void *pack_alloc(void *owner, size_t bytes)
+{
+    return model_alloc(((pack_state *)owner)->m, bytes);
+}
+
+static bool *exclusive_constants(const onnxc_model *m)
+{
+    int *readers = calloc((size_t)m->n_values + 1, sizeof *readers);
+    bool *exclusive = calloc((size_t)m->n_values + 1, sizeof *exclusive);
+    if (!readers || !exclusive) {
+        free(readers);
+        free(exclusive);
+        return NULL;
+    }
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *n = &m->nodes[m->order[k]];
+        if (n->fate == OC_NODE_REMOVED) continue;
+        for (int i = 0; i < n->n_inputs; i++)
+            if (n->inputs[i] >= 0) readers[n->inputs[i]]++;
+    }
+    for (int i = 0; i < m->n_values; i++) {
+        const oc_value *v = &m->values[i];
+        exclusive[i] = v->constant && readers[i] == 1 && !v->is_output && !v->overridable &&
+                       v->kind != OC_VALUE_INPUT;
+    }
+    free(readers);
+    return exclusive;
+}
+
 /* The types inference starts from: constants with their data (an
  * overridable initializer with its default: a session that binds one
  * recomputes what was folded from it), static inputs typed, inputs with
@@ -230,7 +277,12 @@ onnxc_status *oc_infer_static(onnxc_model *m)
 onnxc_status *oc_pack_nodes(onnxc_model *m)
 {
     const oc_tensor **in = malloc((size_t)max_arity(m, true) * sizeof *in);
-    if (!in) return oc_no_memory();
+    pack_state ps = {m, exclusive_constants(m)};
+    if (!in || !ps.exclusive) {
+        free(in);
+        free(ps.exclusive);
+        return oc_no_memory();
+    }
     onnxc_status *st = NULL;
     for (int k = 0; k < m->n_order && !st; k++) {
         oc_node *node = &m->nodes[m->order[k]];
@@ -239,9 +291,10 @@ onnxc_status *oc_pack_nodes(onnxc_model *m)
             const oc_value *v = node->inputs[i] >= 0 ? &m->values[node->inputs[i]] : NULL;
             in[i] = v && v->shape_known ? &v->info : NULL;
         }
-        oc_pack_ctx ctx = {node, &m->arena, node->n_inputs, in, model_alloc, m};
+        oc_pack_ctx ctx = {node, &m->arena, node->n_inputs, in, pack_alloc, model_release, &ps};
         st = node->op->pack(&ctx);
     }
     free(in);
+    free(ps.exclusive);
     return st;
 }

@@ -217,6 +217,13 @@ onnxc_status *oc_model_own(onnxc_model *m, void *data);
 /* Registers an mmap'ed region to be unmapped with the model; unmaps it and
  * fails when out of memory. */
 onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len);
+/* The model's constant bytes [data, data + bytes) will not be read again
+ * (an op packed a copy at load): where they lie in one of the model's file
+ * mappings, their pages are given back to the kernel (to be read from the
+ * file again if touched); with lossy, wherever they lie (the range must be
+ * all of one constant's bytes, or part of them: its whole pages then read as
+ * zeros). */
+void oc_model_release_constant(const onnxc_model *m, const void *data, size_t bytes, bool lossy);
 /* Frees everything the model owns (arena, buffers, mappings) but not m itself. */
 void oc_model_release(onnxc_model *m);
 

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "ir.h"
+#include "util.h"
 
 onnxc_status *oc_model_own(onnxc_model *m, void *data)
 {
@@ -39,6 +40,22 @@ onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len)
     m->maps[m->n_maps].len = len;
     m->n_maps++;
     return NULL;
+}
+
+void oc_model_release_constant(const onnxc_model *m, const void *data, size_t bytes, bool lossy)
+{
+    uintptr_t begin = (uintptr_t)data, end = begin + bytes;
+    if (end < begin) return;
+    for (size_t i = 0; i < m->n_maps; i++) {
+        uintptr_t map = (uintptr_t)m->maps[i].addr;
+        if (begin >= map && end <= map + m->maps[i].len) {
+            oc_release_pages(data, bytes);
+            return;
+        }
+    }
+    /* Memory of the model's own (a copy, a folded value): only the whole
+     * pages inside the range, which hold nothing else, are dropped. */
+    if (lossy) oc_release_pages(data, bytes);
 }
 
 void oc_model_release(onnxc_model *m)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pb_internal.h"
+#include "util.h"
 #include "tensor_pb.h"
 
 static const char *tensor_label(const Onnx__TensorProto *pb)
@@ -409,18 +410,6 @@ onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, o
     return decode_typed(pb, t, kind);
 }
 
-/* Gives the whole pages inside [p, p + len) back to the kernel: for a
- * private file mapping they are dropped and would be read again on access. */
-static void release_pages(const uint8_t *p, size_t len)
-{
-    long page_size = sysconf(_SC_PAGESIZE);
-    if (page_size <= 0) return;
-    uintptr_t page = (uintptr_t)page_size;
-    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
-    if (end > begin) madvise((void *)begin, end - begin, MADV_DONTNEED);
-}
-
 onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t *raw, size_t raw_len,
                                            oc_tensor *t, oc_data_kind *kind)
 {
@@ -450,7 +439,7 @@ onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t 
     t->data = oc_aligned_alloc(t->nbytes);
     if (!t->data) return oc_no_memory();
     memcpy(t->data, raw, t->nbytes);
-    release_pages(raw, raw_len);
+    oc_release_pages(raw, raw_len);
     *kind = OC_DATA_MALLOC;
     return NULL;
 }

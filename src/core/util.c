@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 void *oc_aligned_alloc(size_t size)
 {
@@ -80,4 +82,14 @@ void oc_arena_free(oc_arena *a)
         b = next;
     }
     a->head = NULL;
+}
+
+void oc_release_pages(const void *p, size_t len)
+{
+    long page_size = sysconf(_SC_PAGESIZE);
+    if (page_size <= 0) return;
+    uintptr_t page = (uintptr_t)page_size;
+    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+    if (end > begin) madvise((void *)begin, end - begin, MADV_DONTNEED);
 }

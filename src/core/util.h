@@ -39,6 +39,11 @@ static inline bool oc_align_up(size_t n, size_t *out)
 void *oc_aligned_alloc(size_t size);
 void oc_aligned_free(void *p);
 
+/* Gives the whole pages inside [p, p + len) back to the kernel
+ * (madvise MADV_DONTNEED): only for a private, read-only file mapping,
+ * whose pages are then read from the file again if touched. */
+void oc_release_pages(const void *p, size_t len);
+
 /* A bump allocator: many small allocations, one free. */
 typedef struct oc_arena_block oc_arena_block;
 typedef struct oc_arena {

@@ -200,13 +200,41 @@ void oc_gemm_pack_a(oc_isa isa, bool trans_a, size_t m, size_t k, const float *a
 void oc_gemm_pack_b(oc_isa isa, bool trans_b, size_t k, size_t n, const float *b, size_t ldb,
                     float *dst, oc_gemm_packed *out)
 {
+    oc_gemm_pack_b_consuming(isa, trans_b, k, n, b, ldb, dst, out, NULL, NULL);
+}
+
+/* Stored rows of op(B)'s columns a trans_b piece holds: a few panels, so a
+ * piece is megabytes at most for any K a model has. */
+#define PACK_PIECE_PANELS 4
+
+void oc_gemm_pack_b_consuming(oc_isa isa, bool trans_b, size_t k, size_t n, const float *b,
+                              size_t ldb, float *dst, oc_gemm_packed *out,
+                              oc_gemm_consumed_fn consumed, void *ctx)
+{
     const oc_gemm_kernels *K = kernels_of(isa);
     size_t depth = slice_depth(k, K->kc), npad = padded_cols(K, n);
-    for (size_t pc = 0; pc < k && n > 0; pc += depth) {
-        size_t kc = min_sz(depth, k - pc);
-        K->pack_b(trans_b, trans_b ? b + pc : b + pc * ldb, ldb, kc, n, dst + pc * npad);
-    }
     *out = (oc_gemm_packed){(oc_isa)K->isa, true, n, k, depth, dst};
+    if (n == 0 || k == 0) return;
+    if (!trans_b) {
+        /* Slice pc is rows [pc, pc + kc) of b. */
+        for (size_t pc = 0; pc < k; pc += depth) {
+            size_t kc = min_sz(depth, k - pc);
+            K->pack_b(false, b + pc * ldb, ldb, kc, n, dst + pc * npad);
+            if (consumed) consumed(ctx, b + pc * ldb, ((kc - 1) * ldb + n) * sizeof *b);
+        }
+        return;
+    }
+    /* Columns [j0, j1) of op(B) are rows [j0, j1) of b; within slice pc
+     * their panels start at j0 * kc (j0 a multiple of the panel width). */
+    size_t step = (size_t)K->nr * PACK_PIECE_PANELS;
+    for (size_t j0 = 0; j0 < n; j0 += step) {
+        size_t cols = min_sz(step, n - j0);
+        for (size_t pc = 0; pc < k; pc += depth) {
+            size_t kc = min_sz(depth, k - pc);
+            K->pack_b(true, b + j0 * ldb + pc, ldb, kc, cols, dst + pc * npad + j0 * kc);
+        }
+        if (consumed) consumed(ctx, b + j0 * ldb, ((cols - 1) * ldb + k) * sizeof *b);
+    }
 }
 
 oc_gemm_b_layout oc_gemm_b_layout_of(oc_isa isa, size_t k, size_t n)
@@ -452,6 +480,15 @@ static void epilogue_only(const oc_gemm_desc *d, oc_gemm_epilogue ep)
         }
 }
 
+/* The big operand of a few-vector product was packed for this kernel set:
+ * the blocked path then streams its panels in one sequential pass, faster
+ * than the rows of the raw operand (measured 37 against 22 GB/s). */
+static bool big_operand_packed(const oc_gemm_desc *d, const oc_gemm_kernels *K)
+{
+    const oc_gemm_packed *big = d->m <= d->n ? d->packed_b : d->packed_a;
+    return big && big->isa == (oc_isa)K->isa;
+}
+
 void oc_gemm(const oc_gemm_desc *d, oc_pool *pool, void *workspace, size_t workspace_size)
 {
     if (d->m == 0 || d->n == 0) return;
@@ -477,7 +514,7 @@ void oc_gemm(const oc_gemm_desc *d, oc_pool *pool, void *workspace, size_t works
     char *ws = (char *)aligned;
     size_t avail = workspace_size > skip ? workspace_size - skip : 0;
 
-    if (min_sz(d->m, d->n) <= SMALL_PATH_MAX && d->a && d->b)
+    if (min_sz(d->m, d->n) <= SMALL_PATH_MAX && d->a && d->b && !big_operand_packed(d, K))
         gemm_small(d, K, ep, pool, ws);
     else
         gemm_blocked(d, K, ep, pool, ws, avail);

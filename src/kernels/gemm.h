@@ -80,6 +80,19 @@ void oc_gemm_pack_a(oc_isa isa, bool trans_a, size_t m, size_t k, const float *a
 void oc_gemm_pack_b(oc_isa isa, bool trans_b, size_t k, size_t n, const float *b, size_t ldb,
                     float *dst, oc_gemm_packed *out);
 
+/* Called by oc_gemm_pack_b_consuming with each piece of b it has finished
+ * reading: bytes from src, a contiguous run of whole rows of b as stored. */
+typedef void (*oc_gemm_consumed_fn)(void *ctx, const void *src, size_t bytes);
+
+/* oc_gemm_pack_b reading b one contiguous piece at a time (panels of
+ * columns of op(B) when trans_b, K slices otherwise) and reporting each
+ * piece once packed, so that a caller can give the memory of a big
+ * constant back while it is packed (peak memory: the packed copy plus one
+ * piece, not two copies). consumed may be NULL. */
+void oc_gemm_pack_b_consuming(oc_isa isa, bool trans_b, size_t k, size_t n, const float *b,
+                              size_t ldb, float *dst, oc_gemm_packed *out,
+                              oc_gemm_consumed_fn consumed, void *ctx);
+
 /* Where a B packed for (isa, k, n) keeps element (p, j) of op(B), so that a
  * producer (im2col) can write its columns straight into the panels instead
  * of a row-major matrix that oc_gemm would pack again:

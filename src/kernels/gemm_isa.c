@@ -66,6 +66,16 @@
 #define NV GEMM_NV
 #define NR (NV * VL)
 
+/* The micro-kernel prefetches its A panel this many floats ahead (4 KB,
+ * about a DRAM latency of its steps ahead): a constant A (weights packed at
+ * load: conv and Winograd weights) comes from memory on every run, and with
+ * few B columns (small images) it is streamed at the rate of the FMAs,
+ * faster than the hardware prefetchers follow from panel to panel (measured
+ * 1.6 times faster on AlexNet's conv4 with Winograd, caches cold). */
+#ifndef GEMM_A_PREFETCH
+#define GEMM_A_PREFETCH 1024
+#endif
+
 /* Floats a dot-product chunk sums before its partial sums are added up. */
 #ifndef DOT_CHUNK
 #define DOT_CHUNK 512
@@ -210,6 +220,7 @@ static OC_ALWAYS_INLINE void micro_kernel(const int M, const int V, size_t kc,
     for (int i = 0; i < M; i++) oc_prefetch(c + (size_t)i * ldc);
     for (size_t p = 0; p < kc; p++) {
         oc_vf b[NV];
+        if ((p & 1) == 0) oc_prefetch(pa + GEMM_A_PREFETCH);
         UNROLL
         for (int v = 0; v < V; v++) b[v] = oc_vloadu(pb + v * VL);
         UNROLL
@@ -341,21 +352,22 @@ static OC_ALWAYS_INLINE void small_store(const oc_gemm_small *s, size_t v, size_
     s->c[v * s->c_vs + r * s->c_rs] = out;
 }
 
-/* The dot form streams RB rows of W at once, each with a software prefetch
- * into L2 DOT_PREFETCH floats ahead (measured on Zen 4 at one thread, W from
- * memory: 23 -> 30 GB/s with one vector, 13 -> 17 with four; the hardware
- * prefetchers alone do not run far enough ahead of several streams). RB is
- * as large as the accumulator budget allows for the V vectors, up to 8
- * rows (the more concurrent streams, the closer a core gets to its memory
- * bandwidth); the compiler may keep the vectors of S in registers or read
- * them from L1 as memory operands. */
+/* The dot form. With one or two vectors it streams the rows of W one after
+ * another: a single sequential stream, which the hardware prefetchers
+ * follow at the core's full memory bandwidth (measured on Zen 5 at one
+ * thread, W from memory: 35-40 GB/s, against 20 for 4 or 8 rows at once,
+ * with or without software prefetches); each step loads U vectors of the
+ * row, so that V * U accumulators hide the FMA latency. With more vectors
+ * (which no longer fit L1 with a long K) RB rows share each load of S, each
+ * row with a software prefetch into L2. */
 #if OC_VREGS >= 32
 #define DOT_ACC 24
 #else
 #define DOT_ACC 12
 #endif
-#define DOT_RB_(V) (DOT_ACC / (V))
-#define DOT_RB(V) (DOT_RB_(V) > 8 ? 8 : DOT_RB_(V) < 1 ? 1 : DOT_RB_(V))
+#define DOT_RB_(V) (DOT_ACC / (V) > 8 ? 8 : DOT_ACC / (V) < 1 ? 1 : DOT_ACC / (V))
+#define DOT_RB(V) ((V) <= 2 ? 1 : DOT_RB_(V))
+#define DOT_U(V) ((V) <= 2 ? DOT_ACC / 3 / (V) : 1)
 #ifndef DOT_PREFETCH
 #define DOT_PREFETCH 1024
 #endif
@@ -372,7 +384,8 @@ static OC_ALWAYS_INLINE void prefetch_l2(const void *p)
 /* out(v, r + i) for i < RB, v < V: dot products of W rows r + i with the
  * vectors, summed in chunks of DOT_CHUNK (each lane's partial sums over a
  * chunk, then the chunks' sums added up). */
-static OC_ALWAYS_INLINE void dot_tile(const int RB, const int V, const oc_gemm_small *s, size_t r)
+static OC_ALWAYS_INLINE void dot_tile(const int RB, const int V, const int U,
+                                      const oc_gemm_small *s, size_t r)
 {
     const size_t k = s->k, ldw = s->ldw, s_vs = s->s_vs;
     const float *w = s->w + r * ldw, *x = s->s;
@@ -384,39 +397,50 @@ static OC_ALWAYS_INLINE void dot_tile(const int RB, const int V, const oc_gemm_s
     }
     for (size_t p0 = 0; p0 < k; p0 += DOT_CHUNK) {
         size_t end = min_sz(k, p0 + DOT_CHUNK), p = p0;
-        oc_vf acc[8][OC_GEMM_SMALL_MAX];
+        oc_vf acc[8][OC_GEMM_SMALL_MAX][8];
         UNROLL
         for (int i = 0; i < RB; i++) {
             UNROLL
-            for (int v = 0; v < V; v++) acc[i][v] = oc_vzero();
-        }
-        for (; p + VL <= end; p += VL) {
-            oc_vf xv[OC_GEMM_SMALL_MAX];
-            UNROLL
-            for (int v = 0; v < V; v++) xv[v] = oc_vloadu(x + (size_t)v * s_vs + p);
-            UNROLL
-            for (int i = 0; i < RB; i++) {
-                const float *wr = w + (size_t)i * ldw + p;
-                if (DOT_PREFETCH) prefetch_l2(wr + DOT_PREFETCH);
-                oc_vf wv = oc_vloadu(wr);
+            for (int v = 0; v < V; v++) {
                 UNROLL
-                for (int v = 0; v < V; v++) acc[i][v] = oc_vfma(wv, xv[v], acc[i][v]);
+                for (int u = 0; u < U; u++) acc[i][v][u] = oc_vzero();
             }
         }
-        if (p < end) {
-            int n = (int)(end - p);
+        for (; p + (size_t)U * VL <= end; p += (size_t)U * VL) {
+            UNROLL
+            for (int u = 0; u < U; u++) {
+                oc_vf xv[OC_GEMM_SMALL_MAX];
+                UNROLL
+                for (int v = 0; v < V; v++) xv[v] = oc_vloadu(x + (size_t)v * s_vs + p + (size_t)u * VL);
+                UNROLL
+                for (int i = 0; i < RB; i++) {
+                    const float *wr = w + (size_t)i * ldw + p + (size_t)u * VL;
+                    if (RB > 1 && DOT_PREFETCH) prefetch_l2(wr + DOT_PREFETCH);
+                    oc_vf wv = oc_vloadu(wr);
+                    UNROLL
+                    for (int v = 0; v < V; v++) acc[i][v][u] = oc_vfma(wv, xv[v], acc[i][v][u]);
+                }
+            }
+        }
+        for (; p < end; p += VL) {
+            int n = end - p < VL ? (int)(end - p) : VL;
             UNROLL
             for (int i = 0; i < RB; i++) {
                 oc_vf wv = oc_vloadu_n(w + (size_t)i * ldw + p, n);
                 UNROLL
                 for (int v = 0; v < V; v++)
-                    acc[i][v] = oc_vfma(wv, oc_vloadu_n(x + (size_t)v * s_vs + p, n), acc[i][v]);
+                    acc[i][v][0] =
+                        oc_vfma(wv, oc_vloadu_n(x + (size_t)v * s_vs + p, n), acc[i][v][0]);
             }
         }
         UNROLL
         for (int i = 0; i < RB; i++) {
             UNROLL
-            for (int v = 0; v < V; v++) total[i][v] += oc_vhsum(acc[i][v]);
+            for (int v = 0; v < V; v++) {
+                UNROLL
+                for (int u = 1; u < U; u++) acc[i][v][0] = oc_vadd(acc[i][v][0], acc[i][v][u]);
+                total[i][v] += oc_vhsum(acc[i][v][0]);
+            }
         }
     }
     UNROLL
@@ -430,8 +454,8 @@ static OC_ALWAYS_INLINE void dot_tile(const int RB, const int V, const oc_gemm_s
     static OC_NOINLINE void dot_##V(const oc_gemm_small *s, size_t r0, size_t r1)            \
     {                                                                                        \
         size_t r = r0;                                                                       \
-        for (; r + DOT_RB(V) <= r1; r += DOT_RB(V)) dot_tile(DOT_RB(V), V, s, r);            \
-        for (; r < r1; r++) dot_tile(1, V, s, r);                                            \
+        for (; r + DOT_RB(V) <= r1; r += DOT_RB(V)) dot_tile(DOT_RB(V), V, DOT_U(V), s, r);  \
+        for (; r < r1; r++) dot_tile(1, V, 1, s, r);                                         \
     }
 DOT_FN(1)
 DOT_FN(2)

@@ -5,6 +5,7 @@
 #include "pool_isa.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 #include "simd.h"
 
@@ -123,17 +124,109 @@ static void fill(float *acc, const oc_pool_sep *s, float v)
     for (int64_t i = s->pad_w + s->in_w; i < s->span; i++) acc[i] = v;
 }
 
+/* One plane through the padded buffer row acc (see oc_pool_sep). */
+static void max_plane_rows(const oc_pool_sep *s, const float *xp, float *yp, float *acc)
+{
+    for (int64_t oh = 0; oh < s->out_h; oh++) {
+        max_rows(xp, s->in_w, s->row_lo[oh], s->row_hi[oh], acc + s->pad_w);
+        max_row(s->stride_w, s->kernel_w, s->out_w, acc, yp + oh * s->out_w);
+    }
+}
+
+#if OC_SIMD_ISA == 2
+/* AVX-512, when the window of a step fits two vectors: a step makes up to
+ * 16 outputs of a row from 32 input columns held in two registers (the
+ * maximum over the input rows, lanes outside the row -inf), each tap one
+ * two-register permute picking columns s * lane + tap. Nothing goes
+ * through memory between the two reductions (a buffer row written and
+ * read back at once stalls on store forwarding). MAXPS drops a NaN, so
+ * the loaded vectors are checked for one, and a plane that has any is
+ * computed again by the buffer-row path, which keeps it. */
+typedef struct fast_row {
+    int64_t per_step;          /* outputs a step makes */
+    __m512i tap[32];           /* per tap: the lanes' column within the window */
+} fast_row;
+
+static bool fast_row_init(const oc_pool_sep *s, fast_row *f)
+{
+    int64_t k = s->kernel_w, st = s->stride_w;
+    if (k < 1 || k > 32 || st < 1 || st > 16) return false;
+    f->per_step = (32 - k) / st + 1;
+    if (f->per_step > 16) f->per_step = 16;
+    if (f->per_step < 4) return false; /* the buffer row does as well */
+    for (int64_t t = 0; t < k; t++) {
+        int32_t lanes[16];
+        for (int l = 0; l < 16; l++) lanes[l] = (int32_t)(l < f->per_step ? st * l + t : 0);
+        f->tap[t] = _mm512_loadu_si512(lanes);
+    }
+    return true;
+}
+
+/* Lanes l < 16 whose column c0 + l lies in [0, w). */
+static OC_ALWAYS_INLINE __mmask16 lanes_in_row(int64_t c0, int64_t w)
+{
+    int64_t lo = c0 < 0 ? -c0 : 0, hi = w - c0;
+    if (hi > 16) hi = 16;
+    if (lo >= hi) return 0;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+/* Columns c0 .. c0 + 15 of row: lanes outside m are -inf, and the address
+ * of a masked-off lane is never formed as a pointer outside the row. */
+static OC_ALWAYS_INLINE __m512 load_cols(const float *row, int64_t c0, __mmask16 m, __m512 ninf)
+{
+    uintptr_t at = (uintptr_t)row + (uintptr_t)(c0 * (int64_t)sizeof(float));
+    return m ? _mm512_mask_loadu_ps(ninf, m, (const void *)at) : ninf;
+}
+
+/* The plane's rows; false when an input it read holds a NaN. */
+static bool max_plane_fast(const oc_pool_sep *s, const fast_row *f, const float *xp, float *yp)
+{
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    const int64_t w = s->in_w, k = s->kernel_w, st = s->stride_w;
+    __mmask16 nan = 0;
+    for (int64_t oh = 0; oh < s->out_h; oh++) {
+        const float *first = xp + s->row_lo[oh] * w;
+        int64_t rows = s->row_hi[oh] - s->row_lo[oh];
+        float *yrow = yp + oh * s->out_w;
+        for (int64_t o0 = 0; o0 < s->out_w; o0 += f->per_step) {
+            int64_t c0 = o0 * st - s->pad_w;
+            __mmask16 m0 = lanes_in_row(c0, w), m1 = lanes_in_row(c0 + 16, w);
+            __m512 v0 = load_cols(first, c0, m0, ninf), v1 = load_cols(first, c0 + 16, m1, ninf);
+            nan |= _mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+            for (int64_t r = 1; r < rows; r++) {
+                const float *row = first + r * w;
+                __m512 a = load_cols(row, c0, m0, ninf), b = load_cols(row, c0 + 16, m1, ninf);
+                nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+                v0 = _mm512_max_ps(v0, a);
+                v1 = _mm512_max_ps(v1, b);
+            }
+            __m512 out = _mm512_permutex2var_ps(v0, f->tap[0], v1);
+            for (int64_t t = 1; t < k; t++)
+                out = _mm512_max_ps(out, _mm512_permutex2var_ps(v0, f->tap[t], v1));
+            int64_t n = s->out_w - o0 < f->per_step ? s->out_w - o0 : f->per_step;
+            _mm512_mask_storeu_ps(yrow + o0, (__mmask16)((1u << n) - 1u), out);
+        }
+    }
+    return nan == 0;
+}
+#endif
+
 static void max_planes(const oc_pool_sep *s, const float *x, float *y, int64_t p0, int64_t p1)
 {
     float acc[OC_POOL_SEP_MAX];
     fill(acc, s, -INFINITY);
+#if OC_SIMD_ISA == 2
+    fast_row f;
+    bool fast = fast_row_init(s, &f);
+#endif
     for (int64_t p = p0; p < p1; p++) {
         const float *xp = x + p * s->in_h * s->in_w;
         float *yp = y + p * s->out_h * s->out_w;
-        for (int64_t oh = 0; oh < s->out_h; oh++) {
-            max_rows(xp, s->in_w, s->row_lo[oh], s->row_hi[oh], acc + s->pad_w);
-            max_row(s->stride_w, s->kernel_w, s->out_w, acc, yp + oh * s->out_w);
-        }
+#if OC_SIMD_ISA == 2
+        if (fast && max_plane_fast(s, &f, xp, yp)) continue;
+#endif
+        max_plane_rows(s, xp, yp, acc);
     }
 }
 

@@ -7,8 +7,8 @@
  * broadcasting, A's batches are stacked rows of one [batch * M, K] matrix:
  * a single call then does the whole product.
  *
- * A constant 2-D B is packed at load as in Gemm (see gemm.c there: only when
- * the blocked path will use it, never for a few rows), and a Relu/Clip the
+ * A constant 2-D B is packed at load as in Gemm (oc_pack_weight_b, see
+ * gemm.c), and a Relu/Clip the
  * optimizer fused into the node is applied in the kernel's epilogue. */
 #include <inttypes.h>
 #include <math.h>
@@ -16,10 +16,6 @@
 
 #include "kernels/gemm.h"
 #include "ops.h"
-
-#define PACK_ALWAYS_BYTES ((size_t)4 << 20)
-#define PACK_KNOWN_BYTES ((size_t)64 << 20)
-#define FEW_ROWS 8
 
 /* Set by the pack hook; params stay NULL without one. */
 typedef struct matmul_params {
@@ -165,16 +161,10 @@ onnxc_status *oc_matmul_pack(oc_pack_ctx *ctx)
     bool rows_known = a && a->rank >= 1 && a->dtype == ONNXC_DTYPE_FLOAT &&
                       a->dims[a->rank - 1] == (int64_t)k;
     size_t rows = rows_known ? a->count / k : 0;
-    if (rows_known ? rows <= FEW_ROWS || b->nbytes > PACK_KNOWN_BYTES
-                   : b->nbytes > PACK_ALWAYS_BYTES)
-        return NULL;
-    size_t bytes = oc_gemm_pack_b_size(OC_ISA_AUTO, n, k);
-    if (bytes == SIZE_MAX) return NULL;
     matmul_params *p = oc_arena_alloc(ctx->arena, sizeof *p);
-    float *dst = ctx->alloc(ctx->owner, bytes);
-    if (!p || !dst) return oc_no_memory();
-    oc_gemm_pack_b(OC_ISA_AUTO, false, k, n, b->data, n, dst, &p->packed_b);
-    p->packed_from = b->data;
+    if (!p) return oc_no_memory();
+    OC_TRY(oc_pack_weight_b(ctx, 1, false, k, n, rows, &p->packed_b, &p->packed_from));
+    if (!p->packed_from) return NULL;
     ctx->node->params = p;
     return NULL;
 }
@@ -199,7 +189,10 @@ onnxc_status *oc_matmul_run(oc_run_ctx *ctx)
         if (!d.stacked) batch_sources(&d, i, &a_matrix, &b_matrix);
         oc_gemm_desc g = oc_gemm_desc_make(false, false, m, n, k, av + a_matrix * d.m * d.k, k,
                                            bv + b_matrix * d.k * d.n, n, yv + i * d.m * d.n, n);
-        if (packed) g.packed_b = &p->packed_b;
+        if (packed) {
+            g.packed_b = &p->packed_b;
+            g.b = NULL; /* released at load (oc_pack_weight_b) */
+        }
         if (ctx->node->fused.kind == OC_ACT_RELU)
             g.ep.clamp = true, g.ep.lo = 0.0f, g.ep.hi = INFINITY;
         else if (ctx->node->fused.kind == OC_ACT_CLIP)

@@ -6,6 +6,7 @@
 
 #include "../core/ir.h"
 #include "../core/threadpool.h"
+#include "../kernels/gemm.h"
 
 /* Shape inference: the inputs' types and shapes are known (data too, when the
  * value is a constant); the op fills each non-NULL output's dtype, rank and dims
@@ -41,6 +42,7 @@ typedef struct oc_run_ctx {
  * graph input (IR < 4 models) comes with its default data, which a session
  * may override: run must use the packed form only while ctx->in[i]->data is
  * still the pointer it was packed from. */
+struct oc_pack_ctx;
 typedef struct oc_pack_ctx {
     oc_node *node;
     oc_arena *arena;                /* small allocations */
@@ -48,6 +50,14 @@ typedef struct oc_pack_ctx {
     const oc_tensor *const *in;     /* type and shape when known at load, else NULL;
                                      * data when the input is a constant */
     void *(*alloc)(void *owner, size_t bytes); /* large OC_ALIGN-aligned model-owned buffers */
+    /* The op has packed [data, data + bytes) of constant input `input` into
+     * its own copy and reads that copy from now on (run checks that
+     * in[input]->data is still the pointer it packed from): the memory may
+     * be given back. Pages of a file mapping are dropped (and read again
+     * from the file if touched); when this node is the constant's only
+     * reader, those of a copy the model made are dropped too, and then read
+     * as zeros: after a release, the op must never read the original. */
+    void (*release)(const struct oc_pack_ctx *ctx, int input, const void *data, size_t bytes);
     void *owner;
 } oc_pack_ctx;
 
@@ -122,6 +132,14 @@ OC_DECLARE_OP(averagepool);
 OC_DECLARE_OP(globalaveragepool);
 OC_DECLARE_OP(gemm);
 onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx);
+/* Packs constant input `input` (B, 2-D, stored with rows of dims[1]), the
+ * right operand of a product with op(B) k x n, for the blocked GEMM path,
+ * releasing B's memory as it goes (ctx->release); rows is the left
+ * operand's row count (0 when unknown at load). *packed_from stays NULL when
+ * packing does not pay (a tiny classifier on a few rows streams its weights
+ * in place faster). */
+onnxc_status *oc_pack_weight_b(oc_pack_ctx *ctx, int input, bool trans_b, size_t k, size_t n,
+                               size_t rows, oc_gemm_packed *out, const void **packed_from);
 OC_DECLARE_OP(relu);
 OC_DECLARE_OP(add);
 OC_DECLARE_OP(concat);

@@ -133,13 +133,13 @@ static double time_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const 
     if (!oc_conv_f32_workspace(g, pw, threads, &ws_size)) return NAN;
     void *ws = oc_aligned_alloc(ws_size ? ws_size : 1);
     oc_conv_act relu = {0.0f, INFINITY};
-    oc_conv_f32(g, pw, x, w, b, relu, y, ws, ws_size, pool);
+    oc_conv_f32(g, pw, x, w, b, NULL, relu, y, ws, ws_size, pool);
     double best = 1e30, start = now();
     int reps = 0;
     do {
         if (cold) evict_caches();
         double t = now();
-        oc_conv_f32(g, pw, x, w, b, relu, y, ws, ws_size, pool);
+        oc_conv_f32(g, pw, x, w, b, NULL, relu, y, ws, ws_size, pool);
         t = now() - t;
         if (t < best) best = t;
         reps++;

@@ -290,8 +290,8 @@ static void apply_act(float *y, size_t n, oc_conv_act act)
 /* Runs oc_conv_f32 on threads threads (a pool of that size, scratch sized
  * for it) into y, which is first poisoned. */
 static void run_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
-                     const float *w, const float *b, oc_conv_act act, float *y, size_t y_n,
-                     int threads)
+                     const float *w, const float *b, const float *sum, oc_conv_act act, float *y,
+                     size_t y_n, int threads)
 {
     for (size_t i = 0; i < y_n; i++) y[i] = POISON;
     oc_pool *pool = NULL;
@@ -299,7 +299,7 @@ static void run_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const flo
     size_t ws_bytes;
     ck_assert(oc_conv_f32_workspace(g, pw, threads, &ws_bytes));
     void *ws = workspace(ws_bytes);
-    oc_conv_f32(g, pw, x, w, b, act, y, ws, ws_bytes, pool);
+    oc_conv_f32(g, pw, x, w, b, sum, act, y, ws, ws_bytes, pool);
     free(ws);
     oc_pool_free(pool);
 }
@@ -331,26 +331,30 @@ static void check_conv_case(const conv_case *cc, unsigned seed)
     size_t w_n = (size_t)(g.out_channels * (g.in_channels / g.group)) * kvol(&g);
     size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
     float *x = dyadic(x_n, seed), *w = dyadic(w_n, seed + 1),
-          *b = dyadic((size_t)g.out_channels, seed + 2);
+          *b = dyadic((size_t)g.out_channels, seed + 2), *sum = dyadic(y_n, seed + 3);
     float *y = filled(y_n, POISON), *ref = filled(y_n, -POISON), *expected = filled(y_n, 0);
     oc_conv_f32_ref(&g, x, w, cc->bias ? b : NULL, ref);
     /* The weights as they are and packed for the GEMM; every activation, on
-     * 1 to 3 threads (the splits differ). */
+     * 1 to 3 threads (the splits differ); with a sum (a fused residual Add)
+     * under the last activation. */
     test_allocs allocs = {{0}, 0};
     oc_conv_weights packed;
     ck_assert(oc_conv_prepare_method(&g, 0, w, test_alloc, &allocs, &packed));
     for (int use_packed = 0; use_packed < 2; use_packed++)
-    for (size_t a = 0; a < N_TEST_ACTS; a++)
+    for (size_t a = 0; a <= N_TEST_ACTS; a++)
         for (int threads = 1; threads <= 3; threads++) {
             if (a > 0 && threads == 2) continue;
-            memcpy(expected, ref, y_n * sizeof *ref);
-            apply_act(expected, y_n, test_acts[a]);
-            run_conv(&g, use_packed ? &packed : NULL, x, w, cc->bias ? b : NULL, test_acts[a], y,
-                     y_n, threads);
+            bool with_sum = a == N_TEST_ACTS;
+            oc_conv_act act = test_acts[with_sum ? N_TEST_ACTS - 1 : a];
+            for (size_t i = 0; i < y_n; i++) expected[i] = ref[i] + (with_sum ? sum[i] : 0.0f);
+            apply_act(expected, y_n, act);
+            run_conv(&g, use_packed ? &packed : NULL, x, w, cc->bias ? b : NULL,
+                     with_sum ? sum : NULL, act, y, y_n, threads);
             char what[160];
             snprintf(what, sizeof what,
-                     "conv case seed %u (rank %d, group %lld), packed %d, act %zu, %d threads",
-                     seed, cc->rank, (long long)cc->group, use_packed, a, threads);
+                     "conv case seed %u (rank %d, group %lld), packed %d, act %zu, sum %d, %d "
+                     "threads",
+                     seed, cc->rank, (long long)cc->group, use_packed, a, with_sum, threads);
             expect_close(y, expected, y_n, what);
         }
     test_allocs_free(&allocs);
@@ -362,12 +366,13 @@ static void check_conv_case(const conv_case *cc, unsigned seed)
         oc_pool *pool = NULL;
         ck_assert_ptr_null(oc_pool_create(3, &pool));
         for (size_t i = 0; i < y_n; i++) y[i] = POISON;
-        oc_conv_f32(&g, NULL, x, w, cc->bias ? b : NULL, oc_conv_act_none(), y, ws, ws_bytes, pool);
+        oc_conv_f32(&g, NULL, x, w, cc->bias ? b : NULL, NULL, oc_conv_act_none(), y, ws,
+                    ws_bytes, pool);
         expect_close(y, ref, y_n, "conv with scratch for one thread");
         oc_pool_free(pool);
         free(ws);
     }
-    free(x), free(w), free(b), free(y), free(ref), free(expected);
+    free(x), free(w), free(b), free(sum), free(y), free(ref), free(expected);
 }
 
 START_TEST(conv_2d_shapes)
@@ -507,19 +512,26 @@ static void check_winograd_case(const wino_case *wc, int m, double tol, unsigned
     oc_conv_weights pw;
     ck_assert(oc_conv_prepare_method(&g, m, w, test_alloc, &allocs, &pw));
     ck_assert_int_eq(pw.winograd_m, m);
-    for (size_t a = 0; a < N_TEST_ACTS; a++)
+    /* The last round adds a sum (a fused residual Add) under the last
+     * activation; the sum's own rounding joins the bound. */
+    float *sum = uniform(y_n, seed + 3), *sum_bound = filled(y_n, 0);
+    for (size_t i = 0; i < y_n; i++) sum_bound[i] = bound[i] + fabsf(sum[i]);
+    for (size_t a = 0; a <= N_TEST_ACTS; a++)
         for (int threads = 1; threads <= 3; threads++) {
-            if (a > 0 && threads != 1) continue;
-            memcpy(expected, ref, y_n * sizeof *ref);
-            apply_act(expected, y_n, test_acts[a]);
-            run_conv(&g, &pw, x, w, bias, test_acts[a], y, y_n, threads);
+            if (a > 0 && threads == 2) continue;
+            bool with_sum = a == N_TEST_ACTS;
+            oc_conv_act act = test_acts[with_sum ? N_TEST_ACTS - 1 : a];
+            for (size_t i = 0; i < y_n; i++) expected[i] = ref[i] + (with_sum ? sum[i] : 0.0f);
+            apply_act(expected, y_n, act);
+            run_conv(&g, &pw, x, w, bias, with_sum ? sum : NULL, act, y, y_n, threads);
             size_t at = 0;
-            double r = worst_ratio(y, expected, bound, y_n, &at);
+            double r = worst_ratio(y, expected, with_sum ? sum_bound : bound, y_n, &at);
             ck_assert_msg(r <= tol,
-                          "winograd F(%d,3) seed %u act %zu threads %d: y[%zu] = %.9g, expected "
-                          "%.9g (error %.3g x the bound, allowed %.3g)",
-                          m, seed, a, threads, at, y[at], expected[at], r, tol);
+                          "winograd F(%d,3) seed %u act %zu sum %d threads %d: y[%zu] = %.9g, "
+                          "expected %.9g (error %.3g x the bound, allowed %.3g)",
+                          m, seed, a, with_sum, threads, at, y[at], expected[at], r, tol);
         }
+    free(sum), free(sum_bound);
 
     /* The reference Winograd (double) agrees with the direct reference. */
     if (y_n * (size_t)g.in_channels < 2000000) {
@@ -616,7 +628,7 @@ START_TEST(conv_space_to_depth)
                       "case %zu: s2d %d, winograd %d", i, pw.s2d, pw.winograd_m);
         ck_assert_ptr_eq(pw.source, w);
         for (int threads = 1; threads <= 3; threads++) {
-            run_conv(&g, &pw, x, w, bias, oc_conv_act_none(), y, y_n, threads);
+            run_conv(&g, &pw, x, w, bias, NULL, oc_conv_act_none(), y, y_n, threads);
             size_t at = 0;
             double r = worst_ratio(y, ref, bound, y_n, &at);
             ck_assert_msg(r <= 1e-5, "space-to-depth case %zu, %d threads: y[%zu] = %.9g, "
@@ -656,7 +668,7 @@ START_TEST(winograd_applicability)
         ck_assert(oc_conv_prepare_method(&g3, 4, w, test_alloc, &allocs, &pw));
         ck_assert_int_eq(pw.winograd_m, 4);
         oc_conv_f32_ref(&g, x, w, NULL, ref);
-        run_conv(&g, &pw, x, w, NULL, oc_conv_act_none(), y, y_n, 2);
+        run_conv(&g, &pw, x, w, NULL, NULL, oc_conv_act_none(), y, y_n, 2);
         expect_close(y, ref, y_n, "conv with transformed weights it cannot use");
         /* Asked for Winograd on a geometry it does not compute: nothing. */
         oc_conv_weights none;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/ir.h"
+#include "ops/ops.h"
 #include "model_builder.h"
 #include "op_harness.h"
 
@@ -610,6 +611,96 @@ START_TEST(relu_fuses_into_conv_and_gemm)
 }
 END_TEST
 
+/* ---- Add into Conv ---------------------------------------------------------- */
+
+static const feed residual_feeds[2] = {{"x", 4, {2, 3, 5, 5}, 1, -1.0f, 1.0f},
+                                       {"r", 4, {2, CH, 5, 5}, 2, -1.0f, 1.0f}};
+static const int64_t r_dims[4] = {2, CH, 5, 5};
+
+/* y = Relu(Conv(x) + r), the Conv on either side of the Add: one node that
+ * adds r before its Relu. */
+START_TEST(residual_add_fuses_into_conv)
+{
+    for (int side = 0; side < 2; side++) {
+        mb_model *mb = conv_model(8, 13);
+        mb_input(mb, "r", ONNXC_DTYPE_FLOAT, 4, r_dims);
+        mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+        add_conv(mb, "conv", "x", "c", side == 0, false);
+        mb_node_add(mb, "Add", "add", side == 0 ? "c,r" : "r,c", "s");
+        mb_node_add(mb, "Relu", "relu", "s", "y");
+        onnxc_model *opt, *plain;
+        open_both(mb, &opt, &plain);
+        ck_assert_int_eq(runs(plain), 3);
+        ck_assert_int_eq(runs(opt), 1);
+        ck_assert_int_eq(opt->optimized.add_into_conv, 1);
+        ck_assert_int_eq(opt->optimized.relu_into_conv, 1);
+        const oc_node *conv = node_named(opt, "conv");
+        ck_assert_int_eq(conv->n_inputs, OC_CONV_SUM_INPUT + 1);
+        ck_assert_str_eq(conv->input_names[OC_CONV_SUM_INPUT], "r");
+        if (side == 1) ck_assert_int_lt(conv->inputs[2], 0); /* no bias: an empty slot */
+        ck_assert_int_eq(conv->fused.kind, OC_ACT_RELU);
+        expect_producer(opt, "y", "conv");
+        check_consistent(opt);
+        /* The sum and the bias are added in another order: rounding. */
+        expect_same(opt, plain, residual_feeds, 2, false);
+        free_both(opt, plain);
+    }
+}
+END_TEST
+
+/* The Add of two Conv outputs takes one of them into the other; the Conv
+ * that reads the other one runs after it. */
+START_TEST(residual_add_of_two_convs)
+{
+    mb_model *mb = conv_model(8, 13);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+    add_conv(mb, "conv1", "x", "c1", true, false);
+    add_conv(mb, "conv2", "x", "c2", true, false);
+    mb_node_add(mb, "Add", "add", "c1,c2", "y");
+    onnxc_model *opt, *plain;
+    open_both(mb, &opt, &plain);
+    ck_assert_int_eq(runs(opt), 2);
+    ck_assert_int_eq(opt->optimized.add_into_conv, 1);
+    check_consistent(opt);
+    expect_same(opt, plain, &x_feed, 1, false);
+    free_both(opt, plain);
+}
+END_TEST
+
+/* The Add stays when it broadcasts, when the Conv's output has another
+ * reader or is a graph output, or when the Conv already has an activation. */
+START_TEST(residual_add_not_fused)
+{
+    static const int64_t bcast_dims[4] = {1, CH, 1, 1};
+    for (int variant = 0; variant < 4; variant++) {
+        mb_model *mb = conv_model(8, 13);
+        mb_input(mb, "r", ONNXC_DTYPE_FLOAT, 4, variant == 0 ? bcast_dims : r_dims);
+        mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+        add_conv(mb, "conv", "x", "c", true, false);
+        if (variant == 3) {
+            mb_node_add(mb, "Relu", "relu", "c", "rc");
+            mb_node_add(mb, "Add", "add", "rc,r", "y");
+        } else {
+            mb_node_add(mb, "Add", "add", "c,r", "y");
+        }
+        if (variant == 1) {
+            mb_output(mb, "n", ONNXC_DTYPE_FLOAT, -1, NULL);
+            mb_node_add(mb, "Neg", "neg", "c", "n");
+        }
+        if (variant == 2) mb_output(mb, "c", ONNXC_DTYPE_FLOAT, -1, NULL);
+        onnxc_model *opt, *plain;
+        open_both(mb, &opt, &plain);
+        ck_assert_msg(opt->optimized.add_into_conv == 0, "variant %d fused", variant);
+        ck_assert_int_le(node_named(opt, "conv")->n_inputs, 3);
+        check_consistent(opt);
+        feed feeds[2] = {residual_feeds[0], residual_feeds[1]};
+        if (variant == 0) memcpy(feeds[1].dims, bcast_dims, sizeof bcast_dims);
+        expect_same(opt, plain, feeds, 2, true);
+        free_both(opt, plain);
+    }
+}
+END_TEST
+
 /* Clip with constant bounds: inputs from opset 11 (ReLU6, and one bound
  * omitted), attributes before (opset 6-10 bounds default to +-FLT_MAX, 1-5
  * have none). */
@@ -963,6 +1054,9 @@ static Suite *optimize_suite(void)
     tcase_add_test(tc, bn_fold_follows_overridden_initializers);
     tcase_add_test(tc, bn_fold_errors_name_the_batchnorm_node);
     tcase_add_test(tc, relu_fuses_into_conv_and_gemm);
+    tcase_add_test(tc, residual_add_fuses_into_conv);
+    tcase_add_test(tc, residual_add_of_two_convs);
+    tcase_add_test(tc, residual_add_not_fused);
     tcase_add_test(tc, clip_fuses_with_constant_input_bounds);
     tcase_add_test(tc, clip_fuses_with_one_bound_omitted);
     tcase_add_test(tc, clip_fuses_with_attribute_bounds);

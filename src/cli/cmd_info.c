@@ -151,6 +151,7 @@ static void print_optimized(const onnxc_model *m, int to_run)
         const char *what;
     } kinds[] = {
         {s->bn_into_conv, "BatchNormalization folded into Conv"},
+        {s->add_into_conv, "Add (residual) fused into Conv"},
         {s->relu_into_conv, "Relu fused into Conv"},
         {s->relu_into_gemm, "Relu fused into Gemm"},
         {s->clip_into_conv, "Clip fused into Conv"},

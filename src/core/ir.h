@@ -154,6 +154,7 @@ typedef struct oc_opt_stats {
     bool enabled;              /* the optimizer ran */
     int nodes_before;          /* nodes to run before it (needed, not folded) */
     int bn_into_conv;          /* BatchNormalization folded into the preceding Conv */
+    int add_into_conv;         /* Add of a Conv's output and a same-shaped tensor (a residual) */
     int relu_into_conv, relu_into_gemm;
     int clip_into_conv, clip_into_gemm;
     int identity_removed, dropout_removed;

@@ -1,6 +1,6 @@
 /* Load-time graph optimizations: bypass Identity and inference Dropout, fold
- * BatchNormalization into the preceding Conv, fuse Relu/Clip into Conv and
- * Gemm.
+ * BatchNormalization into the preceding Conv, fuse a residual Add into the
+ * Conv whose output it adds to, fuse Relu/Clip into Conv and Gemm.
  *
  * They run on the linked graph after static inference and folding (so that
  * weights computed by constant subgraphs count as constants, and shapes are
@@ -500,6 +500,59 @@ static onnxc_status *fold_batchnorm(opt *o, int n, bool *done)
     return NULL;
 }
 
+/* ---- Add into Conv ---------------------------------------------------------- */
+
+/* Add(c, r) with c the output of a Conv that only this Add reads and r a
+ * float32 tensor of the same (known) shape, as a residual connection adds
+ * a block's input to its last convolution: the Conv reads r as an extra
+ * input (OC_CONV_SUM_INPUT) and adds it to its output before the
+ * activation, which a following Relu then fuses into. */
+static onnxc_status *fuse_add(opt *o, int n, bool *done)
+{
+    onnxc_model *m = o->m;
+    oc_node *add = &m->nodes[n];
+    *done = false;
+    /* Before opset 7 'broadcast' decides the shapes: left as it is. */
+    if (add->n_inputs != 2 || add->n_outputs != 1 || add->outputs[0] < 0 ||
+        (add->opset < 7 && oc_attr_find(add, "broadcast")))
+        return NULL;
+    for (int side = 0; side < 2; side++) {
+        int c = add->inputs[side], r = add->inputs[1 - side];
+        if (c < 0 || r < 0 || c == r) continue;
+        int p = sole_producer(o, c);
+        if (p < 0) continue;
+        oc_node *conv = &m->nodes[p];
+        if (!is_op(conv, "Conv") || conv->fused.kind != OC_ACT_NONE || conv->outputs[0] != c ||
+            conv->n_inputs > OC_CONV_SUM_INPUT)
+            continue;
+        const oc_value *cv = &m->values[c], *rv = &m->values[r];
+        if (!cv->shape_known || !rv->shape_known || cv->info.dtype != ONNXC_DTYPE_FLOAT ||
+            !oc_tensor_same_shape(&cv->info, &rv->info))
+            continue;
+        int *inputs = oc_arena_array(&m->arena, OC_CONV_SUM_INPUT + 1, sizeof *inputs);
+        const char **names = oc_arena_array(&m->arena, OC_CONV_SUM_INPUT + 1, sizeof *names);
+        if (!inputs || !names) return oc_no_memory();
+        for (int i = 0; i < OC_CONV_SUM_INPUT; i++) {
+            inputs[i] = i < conv->n_inputs ? conv->inputs[i] : -1;
+            names[i] = i < conv->n_inputs ? conv->input_names[i] : "";
+        }
+        inputs[OC_CONV_SUM_INPUT] = r;
+        names[OC_CONV_SUM_INPUT] = rv->name;
+        int y = add->outputs[0];
+        remove_node(o, n);
+        detach_node(o, p);
+        conv->n_inputs = OC_CONV_SUM_INPUT + 1;
+        conv->inputs = inputs;
+        conv->input_names = names;
+        hand_output(o, p, 0, y);
+        OC_TRY(attach_node(o, p));
+        m->optimized.add_into_conv++;
+        *done = true;
+        return NULL;
+    }
+    return NULL;
+}
+
 /* ---- Relu and Clip into Conv and Gemm -------------------------------------- */
 
 /* A bound of Clip from opset 11 (an input): absent, or a fixed float32 scalar. */
@@ -646,6 +699,14 @@ static onnxc_status *run_passes(opt *o, bool *changed)
                 *changed = true;
             }
         }
+    }
+    /* Before the activations, which then fuse after the sum. */
+    for (int k = 0; k < m->n_order; k++) {
+        int n = m->order[k];
+        if (!live(o, n) || !is_op(&m->nodes[n], "Add")) continue;
+        bool done;
+        OC_TRY(fuse_add(o, n, &done));
+        if (done) *changed = true;
     }
     for (int k = 0; k < m->n_order; k++) {
         int n = m->order[k];

@@ -87,12 +87,15 @@ static onnxc_status *profile_create(const onnxc_model *m, struct profile **out)
     return NULL;
 }
 
-static const char *fused_name(const oc_activation *a)
+/* What the optimizer fused into node: an Add (a Conv's extra input, see
+ * OC_CONV_SUM_INPUT) and an activation. */
+static const char *fused_name(const oc_node *node)
 {
-    switch (a->kind) {
-    case OC_ACT_NONE: return NULL;
-    case OC_ACT_RELU: return "Relu";
-    case OC_ACT_CLIP: return "Clip";
+    bool add = strcmp(node->op_type, "Conv") == 0 && node->n_inputs > OC_CONV_SUM_INPUT;
+    switch (node->fused.kind) {
+    case OC_ACT_NONE: return add ? "Add" : NULL;
+    case OC_ACT_RELU: return add ? "Add+Relu" : "Relu";
+    case OC_ACT_CLIP: return add ? "Add+Clip" : "Clip";
     }
     return "activation";
 }
@@ -127,7 +130,7 @@ onnxc_status *onnxc_session_profile(onnxc_session *s, const onnxc_node_timing **
         const node_time *t = &p->times[i];
         const oc_node *node = &m->nodes[m->order[t->k]];
         onnxc_node_timing *r = &p->records[i];
-        *r = (onnxc_node_timing){node->name,       node->op_type, fused_name(&node->fused),
+        *r = (onnxc_node_timing){node->name,       node->op_type, fused_name(node),
                                  (size_t)node->index, t->start,   t->duration,
                                  (size_t)node->n_inputs, (size_t)node->n_outputs, NULL, NULL};
         r->inputs = info;

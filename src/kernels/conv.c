@@ -176,18 +176,20 @@ static float act_apply(float v, oc_conv_act act)
     return v > act.hi ? act.hi : v;
 }
 
-/* y rows [0, rows) x columns [0, cols) (row distance ld) += bias[row], then
- * the activation (bias may be NULL). */
+/* y rows [0, rows) x columns [0, cols) (row distance ld) += bias[row] +
+ * sum (laid out like y; bias and sum may be NULL), then the activation. */
 static void bias_act(float *y, int64_t rows, int64_t cols, int64_t ld, const float *bias,
-                     oc_conv_act act)
+                     const float *sum, oc_conv_act act)
 {
-    if (!bias && act_is_none(act)) return;
+    if (!bias && !sum && act_is_none(act)) return;
     float lo = act.lo, hi = act.hi;
     for (int64_t r = 0; r < rows; r++) {
         float b = bias ? bias[r] : 0.0f;
         float *restrict row = y + r * ld;
+        const float *srow = sum ? sum + r * ld : NULL;
         for (int64_t j = 0; j < cols; j++) {
             float v = row[j] + b;
+            if (srow) v += srow[j];
             v = v < lo ? lo : v;
             row[j] = v > hi ? hi : v;
         }
@@ -350,7 +352,7 @@ static void accumulate_row(const oc_window_dim *dw, int64_t kw, float weight,
 /* One output channel whose group has a single input channel xc. Output row
  * by output row, so the row being summed stays in L1. */
 static void depthwise_channel(const oc_conv_geom *g, const float *xc, const float *wk, float b,
-                              oc_conv_act act, float *yc)
+                              const float *sc, oc_conv_act act, float *yc)
 {
     const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
     for (int64_t od = 0; od < dd->out; od++) {
@@ -370,7 +372,8 @@ static void depthwise_channel(const oc_conv_geom *g, const float *xc, const floa
                 for (int64_t kw = 0; kw < dw->kernel; kw++)
                     accumulate_row(dw, kw, wrow[kw], xrow, yrow);
             }
-            bias_act(yrow, 1, dw->out, 0, NULL, act);
+            bias_act(yrow, 1, dw->out, 0, NULL,
+                     sc ? sc + (od * dh->out + oh) * dw->out : NULL, act);
         }
     }
 }
@@ -382,7 +385,7 @@ typedef struct conv_run {
     const oc_conv_weights *pw;
     conv_method method;
     gemm_plan plan;
-    const float *x, *w, *bias;
+    const float *x, *w, *bias, *sum;
     oc_conv_act act;
     float *y;
     char *ws;
@@ -400,9 +403,22 @@ static void conv_gemm(const conv_run *r, int64_t grp, const float *b, size_t ldb
                                        r->w + grp * p->m * p->k, (size_t)p->k, b, ldb, yg + first,
                                        (size_t)p->s);
     if (r->pw && r->pw->gemm) d.packed_a = &r->pw->gemm[grp];
-    if (r->bias) {
+    const float *bias = r->bias ? r->bias + grp * p->m : NULL;
+    if (r->sum) {
+        /* The epilogue takes one addend: the sum; the bias and the
+         * activation follow on the block just written, still in cache. */
+        const float *sg = r->sum + (yg - r->y);
         d.ep.beta = 1.0f;
-        d.ep.x = r->bias + grp * p->m;
+        d.ep.x = sg + first;
+        d.ep.x_rs = (size_t)p->s;
+        d.ep.x_cs = 1;
+        oc_gemm(&d, pool, ws, ws_bytes);
+        bias_act(yg + first, p->m, count, p->s, bias, NULL, r->act);
+        return;
+    }
+    if (bias) {
+        d.ep.beta = 1.0f;
+        d.ep.x = bias;
         d.ep.x_rs = 1;
         d.ep.x_cs = 0;
     }
@@ -466,12 +482,13 @@ static void run_channel_units(void *ctx, size_t begin, size_t end, int thread)
         int64_t oc = (int64_t)u % g->out_channels, n = (int64_t)u / g->out_channels;
         float b = r->bias ? r->bias[oc] : 0.0f;
         float *yc = r->y + (n * g->out_channels + oc) * s;
+        const float *sc = r->sum ? r->sum + (n * g->out_channels + oc) * s : NULL;
         if (r->method == CONV_FILL) {
             float v = act_apply(b, r->act);
-            for (int64_t j = 0; j < s; j++) yc[j] = v;
+            for (int64_t j = 0; j < s; j++) yc[j] = sc ? act_apply(b + sc[j], r->act) : v;
         } else {
             const float *xc = r->x + (n * g->in_channels + oc / m) * in_plane(g);
-            depthwise_channel(g, xc, r->w + oc * kvol, b, r->act, yc);
+            depthwise_channel(g, xc, r->w + oc * kvol, b, sc, r->act, yc);
         }
     }
 }
@@ -514,11 +531,11 @@ bool oc_conv_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int
 }
 
 void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
-                 const float *w, const float *bias, oc_conv_act act, float *y, void *workspace,
-                 size_t workspace_bytes, oc_pool *pool)
+                 const float *w, const float *bias, const float *sum, oc_conv_act act, float *y,
+                 void *workspace, size_t workspace_bytes, oc_pool *pool)
 {
     if (output_is_empty(g)) return;
-    conv_run r = {g, pw, choose_method(g, pw), {0}, x, w, bias, act, y, workspace, NULL};
+    conv_run r = {g, pw, choose_method(g, pw), {0}, x, w, bias, sum, act, y, workspace, NULL};
     int threads = oc_pool_size(pool);
     size_t need;
     if (threads > 1 &&
@@ -528,7 +545,7 @@ void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *
     }
     switch (r.method) {
     case CONV_WINOGRAD:
-        oc_winograd_conv(g, pw, x, bias, act.lo, act.hi, y, workspace, threads, pool);
+        oc_winograd_conv(g, pw, x, bias, sum, act.lo, act.hi, y, workspace, threads, pool);
         return;
     case CONV_S2D: {
         oc_conv_geom g2;
@@ -537,8 +554,8 @@ void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *
         s2d_bytes(&g2, &x2_bytes);
         s2d_fill f = {g, &g2, pw->s2d, x, workspace};
         oc_parallel_for(pool, (size_t)(g2.batch * g2.in_channels), 1, run_s2d_fill, &f);
-        oc_winograd_conv(&g2, pw, f.x2, bias, act.lo, act.hi, y, (char *)workspace + x2_bytes,
-                         threads, pool);
+        oc_winograd_conv(&g2, pw, f.x2, bias, sum, act.lo, act.hi, y,
+                         (char *)workspace + x2_bytes, threads, pool);
         return;
     }
     case CONV_FILL:
@@ -588,7 +605,7 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
             each == SIZE_MAX || !oc_align_up(each, &each) ||
             !oc_mul_size(each, (size_t)(positions * chunks), &all))
             return false;
-        if (oc_winograd_small_depth(cv)) { /* plain U, computed in place */
+        if (oc_winograd_plain_u(g, m)) { /* plain U, computed in place */
             if (u_count > SIZE_MAX / sizeof(float)) return false;
             float *u = alloc(owner, u_count * sizeof *u);
             if (!u) return false;

@@ -101,13 +101,16 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
 bool oc_conv_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int threads,
                            size_t *bytes);
 
-/* The convolution. pw (may be NULL) must have been prepared from this w.
- * workspace holds workspace_bytes >= oc_conv_f32_workspace(g, pw, t) for
- * some t >= 1: the pool's threads are used when t covers them, else the
- * caller's alone. pool may be NULL. */
+/* The convolution: y = act(conv(x, w) + bias + sum), with sum (may be
+ * NULL; shaped like y, and not y itself) a tensor added before the
+ * activation, as a residual connection does (Conv -> Add -> Relu fused).
+ * pw (may be NULL) must have been prepared from this w. workspace holds
+ * workspace_bytes >= oc_conv_f32_workspace(g, pw, t) for some t >= 1: the
+ * pool's threads are used when t covers them, else the caller's alone.
+ * pool may be NULL. */
 void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
-                 const float *w, const float *bias, oc_conv_act act, float *y, void *workspace,
-                 size_t workspace_bytes, oc_pool *pool);
+                 const float *w, const float *bias, const float *sum, oc_conv_act act, float *y,
+                 void *workspace, size_t workspace_bytes, oc_pool *pool);
 
 /* The reference: direct nested loops, accumulating in double (no activation). */
 void oc_conv_f32_ref(const oc_conv_geom *g, const float *x, const float *w, const float *bias,

@@ -25,10 +25,16 @@ enum {
     MIN_CHANNELS = 8,
     /* Kernels up to this extent are split into 3x3 pieces. */
     MAX_KERNEL = 9,
-    /* Up to this many (virtual) input channels the transforms' own product
-     * beats a GEMM call per position. */
-    SMALL_DEPTH = 128
 };
+/* Up to this many (virtual) input channels the transforms' own product
+ * beats a GEMM call per position. */
+#ifndef SMALL_DEPTH
+#define SMALL_DEPTH 128
+#endif
+/* ... with at least this many tiles (measured on GoogLeNet's 14 x 14 and
+ * SqueezeNet's 13 x 13 layers, caches cold: with 16 tiles the GEMM is 1.5
+ * times faster; on ResNet's 56 x 56 layer the plain product 1.2 times). */
+#define PLAIN_MIN_TILES 48
 /* Bytes of transformed input per super-block: it is written by the input
  * transform and read by the products right after, so it should stay in
  * cache: a thread's own L2 when the threads take whole super-blocks, else
@@ -138,7 +144,11 @@ static bool make_plan(const oc_conv_geom *g, int m, int64_t kb, int threads, win
         blocks = oc_div_ceil(tiles, max64((int64_t)(budget / per_tile), p->tb));
     }
     p->sb = round_up(oc_div_ceil(tiles, blocks), LANES); /* split evenly */
-    if (!float_bytes((size_t)p->p, (size_t)p->cv, (size_t)p->sb, &p->v_bytes)) return false;
+    /* A block of V holds cv x (up to) tb tiles as a packed B: no padding for
+     * a width that is a multiple of LANES, with any kernel set. */
+    p->v_blk = (size_t)round_up(p->cv * p->tb, LANES);
+    if (!float_bytes((size_t)(oc_div_ceil(p->sb, p->tb) * p->p), p->v_blk, 1, &p->v_bytes))
+        return false;
     if (!float_bytes((size_t)p->p, (size_t)p->kb_max, (size_t)p->tb, &p->m_bytes)) return false;
     size_t gemm = oc_gemm_workspace((size_t)p->kb_max, (size_t)p->tb, (size_t)p->cv, 1);
     if (gemm == SIZE_MAX || !oc_align_up(gemm, &p->gemm_bytes)) return false;
@@ -179,7 +189,10 @@ int oc_winograd_choose(const oc_conv_geom *g, bool extents_known)
 
 int64_t oc_winograd_chunk(int64_t k) { return min64(KB, max64(k, 1)); }
 
-bool oc_winograd_small_depth(int64_t depth) { return depth <= SMALL_DEPTH; }
+bool oc_winograd_plain_u(const oc_conv_geom *g, int m)
+{
+    return oc_winograd_depth(g) <= SMALL_DEPTH && tile_count(g, m) >= PLAIN_MIN_TILES;
+}
 
 int64_t oc_winograd_depth(const oc_conv_geom *g)
 {
@@ -236,56 +249,55 @@ typedef struct wino_run {
     const wino_plan *p;
     wino_isa isa;
     const oc_conv_weights *pw;
-    const float *x, *bias;
+    const float *x, *bias, *sum;
     float lo, hi;
     float *y;
     char *slots;          /* per-thread scratch */
-    /* shared mode: the current super-block */
-    float *v;             /* its transformed input */
-    int64_t first, count; /* its tiles */
-    int64_t tb;           /* its tiles per sub-block (<= p->tb) */
+    /* shared mode: the current super-block (first tile, V) */
+    int64_t first;
+    oc_wino_v v;
 } wino_run;
 
-/* Sub-blocks of equal width (a multiple of LANES, at most tb), not a full
- * one and a sliver. */
-static int64_t sub_width(int64_t count, int64_t tb)
+/* V of the super-block [first, first + count) in v. */
+static oc_wino_v v_of(const wino_run *r, float *v, int64_t count)
 {
-    int64_t subs = oc_div_ceil(count, tb);
-    return min64(tb, round_up(oc_div_ceil(count, subs), LANES));
+    oc_isa isa = r->pw->wino ? r->pw->wino[0].isa : OC_ISA_AUTO;
+    return (oc_wino_v){v, count, oc_wino_sub_width(count, r->p->tb), r->p->v_blk, isa};
 }
 
-/* Sub-block s (width tb) x chunk j of output channels of the super-block
- * [first, first + count) whose transformed input is v: the products into
- * mm, then the output transform. */
-static void multiply(const wino_run *r, const float *v, int64_t first, int64_t count, int64_t tb,
-                     int64_t s, int64_t j, float *mm, void *gemm_ws)
+/* Sub-block s x chunk j of output channels of the super-block whose first
+ * tile is first and whose transformed input is v: the products into mm,
+ * then the output transform. */
+static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64_t s, int64_t j,
+                     float *mm, void *gemm_ws)
 {
     const wino_plan *p = r->p;
     const oc_conv_weights *pw = r->pw;
     int64_t xstride = p->kb_max * p->tb;
-    int64_t t0 = s * tb, tn = min64(tb, count - t0);
+    int64_t t0 = s * v->sub_w, tn = min64(v->sub_w, v->count - t0);
     int64_t k0 = j * pw->wino_kb, kn = min64(pw->wino_kb, p->k - k0);
     if (pw->wino_u) {
-        r->isa.multiply(p, pw->wino_u, k0, kn, v + t0, p->sb, round_up(tn, LANES), mm, xstride,
-                        p->tb);
-        r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->lo, r->hi, r->y);
-        return;
+        r->isa.multiply(p, pw->wino_u, k0, kn, v, s, mm, xstride, p->tb);
+    } else {
+        oc_gemm_b_layout lay = oc_wino_sub_layout(p, v, s);
+        for (int xi = 0; xi < p->p; xi++) {
+            oc_gemm_packed b = oc_gemm_packed_b_of(&lay, oc_wino_block(p, v, s, xi));
+            oc_gemm_desc d = oc_gemm_desc_make(false, false, (size_t)kn, lay.n, (size_t)p->cv,
+                                               NULL, 0, NULL, 0, mm + xi * xstride,
+                                               (size_t)p->tb);
+            d.packed_a = &pw->wino[(int64_t)xi * pw->wino_chunks + j];
+            d.packed_b = &b;
+            oc_gemm(&d, NULL, gemm_ws, p->gemm_bytes);
+        }
     }
-    for (int xi = 0; xi < p->p; xi++) {
-        oc_gemm_desc d =
-            oc_gemm_desc_make(false, false, (size_t)kn, (size_t)tn, (size_t)p->cv, NULL, 0,
-                              v + (int64_t)xi * p->sb + t0, (size_t)(p->p * p->sb),
-                              mm + xi * xstride, (size_t)p->tb);
-        d.packed_a = &pw->wino[(int64_t)xi * pw->wino_chunks + j];
-        oc_gemm(&d, NULL, gemm_ws, p->gemm_bytes);
-    }
-    r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->lo, r->hi, r->y);
+    r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->sum, r->lo, r->hi,
+                  r->y);
 }
 
 static void phase_input(void *ctx, size_t begin, size_t end, int thread)
 {
     wino_run *r = ctx;
-    r->isa.input(r->p, r->x, r->first, r->count, (int64_t)begin, (int64_t)end, r->v, r->p->sb);
+    r->isa.input(r->p, r->x, r->first, &r->v, (int64_t)begin, (int64_t)end);
 }
 
 /* Shared mode, units (sub-block, chunk of output channels), chunk fastest. */
@@ -294,7 +306,7 @@ static void phase_multiply(void *ctx, size_t begin, size_t end, int thread)
     wino_run *r = ctx;
     char *slot = r->slots + (size_t)thread * r->p->slot_bytes;
     for (size_t unit = begin; unit < end; unit++)
-        multiply(r, r->v, r->first, r->count, r->tb, (int64_t)unit / r->pw->wino_chunks,
+        multiply(r, &r->v, r->first, (int64_t)unit / r->pw->wino_chunks,
                  (int64_t)unit % r->pw->wino_chunks, (float *)slot, slot + r->p->m_bytes);
 }
 
@@ -304,40 +316,40 @@ static void local_blocks(void *ctx, size_t begin, size_t end, int thread)
     wino_run *r = ctx;
     const wino_plan *p = r->p;
     char *slot = r->slots + (size_t)thread * p->slot_bytes;
-    float *mm = (float *)slot, *v = (float *)(slot + p->m_bytes + p->gemm_bytes);
+    float *mm = (float *)slot, *vbuf = (float *)(slot + p->m_bytes + p->gemm_bytes);
     void *gemm_ws = slot + p->m_bytes;
     for (size_t b = begin; b < end; b++) {
         int64_t first = (int64_t)b * p->sb, count = min64(p->sb, p->tiles - first);
-        r->isa.input(p, r->x, first, count, 0, p->cv, v, p->sb);
-        int64_t tb = sub_width(count, p->tb), subs = oc_div_ceil(count, tb);
+        oc_wino_v v = v_of(r, vbuf, count);
+        r->isa.input(p, r->x, first, &v, 0, p->cv);
+        int64_t subs = oc_div_ceil(count, v.sub_w);
         for (int64_t s = 0; s < subs; s++)
             for (int64_t j = 0; j < r->pw->wino_chunks; j++)
-                multiply(r, v, first, count, tb, s, j, mm, gemm_ws);
+                multiply(r, &v, first, s, j, mm, gemm_ws);
     }
 }
 
 void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
-                      const float *bias, float lo, float hi, float *y, void *workspace,
-                      int threads, oc_pool *pool)
+                      const float *bias, const float *sum, float lo, float hi, float *y,
+                      void *workspace, int threads, oc_pool *pool)
 {
     wino_plan p;
     if (oc_pool_size(pool) > threads) pool = NULL;
     if (!make_plan(g, pw->winograd_m, pw->wino_kb, oc_pool_size(pool), &p) || p.tiles == 0 ||
         p.k == 0)
         return; /* sized by the workspace call */
-    wino_run r = {&p, pick_isa(), pw, x, bias, lo, hi, y, (char *)workspace, NULL, 0, 0, 0};
+    wino_run r = {&p, pick_isa(), pw, x, bias, sum, lo, hi, y, (char *)workspace, 0, {0}};
     if (p.local) {
         oc_parallel_for(pool, (size_t)oc_div_ceil(p.tiles, p.sb), 1, local_blocks, &r);
         return;
     }
-    r.v = (float *)workspace;
+    float *v = (float *)workspace;
     r.slots = (char *)workspace + p.v_bytes;
     for (int64_t first = 0; first < p.tiles; first += p.sb) {
         r.first = first;
-        r.count = min64(p.sb, p.tiles - first);
+        r.v = v_of(&r, v, min64(p.sb, p.tiles - first));
         oc_parallel_for(pool, (size_t)p.cv, 1, phase_input, &r);
-        r.tb = sub_width(r.count, p.tb);
-        oc_parallel_for(pool, (size_t)(oc_div_ceil(r.count, r.tb) * pw->wino_chunks), 1,
+        oc_parallel_for(pool, (size_t)(oc_div_ceil(r.v.count, r.v.sub_w) * pw->wino_chunks), 1,
                         phase_multiply, &r);
     }
 }

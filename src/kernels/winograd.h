@@ -67,20 +67,24 @@ void oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, co
 int64_t oc_winograd_chunk(int64_t k);
 /* Rows of the packed U matrices: virtual input channels (channels x pieces). */
 int64_t oc_winograd_depth(const oc_conv_geom *g);
-/* With this depth, U stays plain for the transforms' own product. */
-bool oc_winograd_small_depth(int64_t depth);
+/* U stays plain for the transforms' own product (few input channels and
+ * enough tiles for its widest register block), else it is packed for the
+ * GEMM (which prefetches it: better when the tiles are few and U, read
+ * once, comes from memory). */
+bool oc_winograd_plain_u(const oc_conv_geom *g, int m);
 
 /* Bytes of scratch oc_winograd_conv needs with threads threads; false on
  * overflow. */
 bool oc_winograd_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int threads,
                            size_t *bytes);
 
-/* y = conv(x, w) + bias, then clamped to [lo, hi] (see oc_conv_act), with
- * pw's packed U. workspace holds oc_winograd_workspace(g, pw, threads)
- * bytes; the pool (may be NULL) must have at most threads threads. */
+/* y = conv(x, w) + bias + sum (sum may be NULL), then clamped to [lo, hi]
+ * (see oc_conv_act), with pw's packed U. workspace holds
+ * oc_winograd_workspace(g, pw, threads) bytes; the pool (may be NULL) must
+ * have at most threads threads. */
 void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
-                      const float *bias, float lo, float hi, float *y, void *workspace,
-                      int threads, oc_pool *pool);
+                      const float *bias, const float *sum, float lo, float hi, float *y,
+                      void *workspace, int threads, oc_pool *pool);
 
 /* ---- references (winograd_ref.c): the transforms as matrix products in
  * double, and the whole convolution tile by tile with them ---- */

@@ -222,8 +222,9 @@ INL bool load_group4(const oc_wino_plan *p, const float *xc_base, int64_t image_
  * tiles, into output plane yk_base (of image 0), clipped to the output: run
  * by run, rows by the inverse transpose (4 x 16 -> 16 x 4) and masked
  * stores. False when the group has too many runs. */
-INL bool store_group4(const oc_wino_plan *p, const oc_vf *r, float *yk_base, int64_t image_stride,
-                      const tile_pos *pos, int n)
+INL bool store_group4(const oc_wino_plan *p, const oc_vf *r, float *yk_base,
+                      const float *sk_base, int64_t image_stride, const tile_pos *pos, int n,
+                      oc_vf lov, oc_vf hiv)
 {
     int start[MAX_RUNS + 1];
     int runs = tile_runs(pos, n, start);
@@ -247,16 +248,20 @@ INL bool store_group4(const oc_wino_plan *p, const oc_vf *r, float *yk_base, int
     }
     for (int rr = 0; rr < runs; rr++) {
         int ls = start[rr], le = start[rr + 1];
-        float *yk = yk_base + pos[ls].n * image_stride;
+        int64_t at = pos[ls].n * image_stride;
         int64_t oy = pos[ls].oy, base = pos[ls].ox - 4 * (int64_t)ls;
         for (int i = 0; i < 4 && oy + i < p->ho; i++) {
-            float *row = yk + (oy + i) * p->wo;
+            float *row = yk_base + at + (oy + i) * p->wo;
+            const float *srow = sk_base ? sk_base + at + (oy + i) * p->wo : NULL;
             for (int q = 0; q < 4; q++) {
                 /* vector q: tiles 4q..4q+3, columns base + 16q + e */
                 int64_t c = base + 16 * q;
                 __mmask16 m = lane_mask(4 * ((int64_t)ls - 4 * q), 4 * ((int64_t)le - 4 * q)) &
                               lane_mask(-c, p->wo - c);
-                if (m) _mm512_mask_storeu_ps(row + c, m, rows[i][q]);
+                if (!m) continue;
+                __m512 v = rows[i][q];
+                if (srow) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, srow + c));
+                _mm512_mask_storeu_ps(row + c, m, oc_vmin(hiv, oc_vmax(lov, v)));
             }
         }
     }
@@ -292,9 +297,10 @@ INL void gather(const oc_wino_plan *p, const int A, const float *xc_base, int64_
     }
 }
 
-INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t first, int64_t count,
-                 int64_t c0, int64_t c1, float *v, int64_t ldv)
+INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t first,
+                 const oc_wino_v *vv, int64_t c0, int64_t c1)
 {
+    const int64_t count = vv->count;
     enum { AMAX = 8, GROUPS = 16 };
     const int A = M + 2;
     int64_t plane = p->h * p->w;
@@ -315,13 +321,19 @@ INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t fir
             int64_t dy = 3 * (piece / p->subs_w), dx = 3 * (piece % p->subs_w);
             for (int gi = 0; gi < groups; gi++) {
                 const tile_pos *gp = pos[gi];
+                /* The group lies in one sub-block (sub_w is a multiple of LANES). */
+                int64_t tile = g0 + gi * LANES, sub = tile / vv->sub_w;
+                oc_gemm_b_layout lay = oc_wino_sub_layout(p, vv, sub);
+                float *blk0 = oc_wino_block(p, vv, sub, 0);
+                size_t at[NV];
+                for (int q = 0; q < NV; q++)
+                    at[q] = oc_gemm_b_offset(&lay, (size_t)vc, (size_t)(tile - sub * vv->sub_w + q * OC_VL));
                 bool fast = false;
 #ifdef ROW_FAST
                 if (M == 4)
                     fast = load_group4(p, x + ch * plane, p->c * plane, dy, dx, gp, lanes[gi], dv);
 #endif
                 if (!fast) gather(p, A, x + ch * plane, p->c * plane, dy, dx, gp, d);
-                float *dst = v + vc * (A * A) * ldv + g0 + gi * LANES;
                 for (int q = 0; q < NV; q++) {
                     if (!fast)
                         for (int i = 0; i < A * A; i++) dv[i] = oc_vload(d[i] + q * OC_VL);
@@ -342,7 +354,7 @@ INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t fir
                             in6(&r[i * A], 1, &t[i * A], 1);
                     }
                     for (int xi = 0; xi < A * A; xi++)
-                        oc_vstoreu(dst + xi * ldv + q * OC_VL, r[xi]);
+                        oc_vstoreu(blk0 + (size_t)xi * vv->v_blk + at[q], r[xi]);
                 }
             }
         }
@@ -350,41 +362,48 @@ INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t fir
 }
 
 void OC_ISA_SYM(oc_wino_input)(const oc_wino_plan *p, const float *x, int64_t first,
-                               int64_t count, int64_t c0, int64_t c1, float *v, int64_t ldv)
+                               const oc_wino_v *v, int64_t c0, int64_t c1)
 {
     if (p->m == 2)
-        input_m(p, 2, x, first, count, c0, c1, v, ldv);
+        input_m(p, 2, x, first, v, c0, c1);
     else if (p->m == 4)
-        input_m(p, 4, x, first, count, c0, c1, v, ldv);
+        input_m(p, 4, x, first, v, c0, c1);
     else
-        input_m(p, 6, x, first, count, c0, c1, v, ldv);
+        input_m(p, 6, x, first, v, c0, c1);
 }
 
 /* ---- output transform ---- */
 
-/* Writes o[i * M + j][lane] of the first count lanes' tiles into output
- * plane yk_base (of image 0), clipped to the output extent. */
-INL void scatter(const oc_wino_plan *p, const int M, float *yk_base, int64_t image_stride,
-                 const tile_pos *pos, int count, float (*o)[LANES])
+/* v + s (s may be NULL) clamped to [lo, hi] as the vectors are. */
+INL float finish(float v, const float *s, float lo, float hi)
+{
+    if (s) v += *s;
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+/* Writes o[i * M + j][lane] (+ sum, then the clamp) of the first count
+ * lanes' tiles into output plane yk_base (of image 0), clipped to the
+ * output extent. */
+INL void scatter(const oc_wino_plan *p, const int M, float *yk_base, const float *sk_base,
+                 int64_t image_stride, const tile_pos *pos, int count, float (*o)[LANES],
+                 float lo, float hi)
 {
     int64_t ho = p->ho, wo = p->wo;
     for (int l = 0; l < count; l++) {
-        int64_t oy = pos[l].oy, ox = pos[l].ox;
-        float *dst = yk_base + pos[l].n * image_stride + oy * wo + ox;
-        if (oy + M <= ho && ox + M <= wo) {
-            for (int i = 0; i < M; i++)
-                for (int j = 0; j < M; j++) dst[i * wo + j] = o[i * M + j][l];
-        } else {
-            int rows = ho - oy < M ? (int)(ho - oy) : M, cols = wo - ox < M ? (int)(wo - ox) : M;
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) dst[i * wo + j] = o[i * M + j][l];
-        }
+        int64_t oy = pos[l].oy, ox = pos[l].ox, at = pos[l].n * image_stride + oy * wo + ox;
+        float *dst = yk_base + at;
+        const float *sum = sk_base ? sk_base + at : NULL;
+        int rows = ho - oy < M ? (int)(ho - oy) : M, cols = wo - ox < M ? (int)(wo - ox) : M;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                dst[i * wo + j] = finish(o[i * M + j][l], sum ? sum + i * wo + j : NULL, lo, hi);
     }
 }
 
 INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t xstride,
                   int64_t ldk, int64_t first, int64_t count, int64_t k0, int64_t kcount,
-                  const float *bias, float lo, float hi, float *y)
+                  const float *bias, const float *sum, float lo, float hi, float *y)
 {
     enum { AMAX = 8, MMAX = 6 };
     const int A = M + 2;
@@ -392,7 +411,6 @@ INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t x
     _Alignas(64) float o[MMAX * MMAX][LANES];
     oc_vf s[AMAX * AMAX], t[MMAX * AMAX], r[MMAX * MMAX];
     tile_pos pos[LANES];
-    oc_vf lov = oc_vset1(lo), hiv = oc_vset1(hi);
     for (int64_t g = 0; g < count; g += LANES) {
         int n = count - g < LANES ? (int)(count - g) : LANES;
         coords(p, first + g, n, pos);
@@ -422,31 +440,36 @@ INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t x
                     else
                         out6(&r[i * M], 1, &t[i * A], 1);
                 }
+                for (int i = 0; i < M * M; i++) r[i] = r[i] + b;
+#ifdef ROW_FAST
                 /* max(lo, v) keeps a NaN v (it returns its second operand
                  * unless the first is greater), as does min(hi, v). */
-                for (int i = 0; i < M * M; i++) r[i] = oc_vmin(hiv, oc_vmax(lov, r[i] + b));
-#ifdef ROW_FAST
-                if (M == 4 && store_group4(p, r, y + (k0 + kk) * plane, p->k * plane, pos, n))
+                if (M == 4 && store_group4(p, r, y + (k0 + kk) * plane,
+                                           sum ? sum + (k0 + kk) * plane : NULL, p->k * plane,
+                                           pos, n, oc_vset1(lo), oc_vset1(hi)))
                     continue;
                 fast_out = false;
 #endif
                 for (int i = 0; i < M * M; i++) oc_vstore(o[i] + q * OC_VL, r[i]);
             }
-            if (!fast_out) scatter(p, M, y + (k0 + kk) * plane, p->k * plane, pos, n, o);
+            if (!fast_out)
+                scatter(p, M, y + (k0 + kk) * plane, sum ? sum + (k0 + kk) * plane : NULL,
+                        p->k * plane, pos, n, o, lo, hi);
         }
     }
 }
 
 void OC_ISA_SYM(oc_wino_output)(const oc_wino_plan *p, const float *mm, int64_t xstride,
                                 int64_t ldk, int64_t first, int64_t count, int64_t k0,
-                                int64_t kcount, const float *bias, float lo, float hi, float *y)
+                                int64_t kcount, const float *bias, const float *sum, float lo,
+                                float hi, float *y)
 {
     if (p->m == 2)
-        output_m(p, 2, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+        output_m(p, 2, mm, xstride, ldk, first, count, k0, kcount, bias, sum, lo, hi, y);
     else if (p->m == 4)
-        output_m(p, 4, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+        output_m(p, 4, mm, xstride, ldk, first, count, k0, kcount, bias, sum, lo, hi, y);
     else
-        output_m(p, 6, mm, xstride, ldk, first, count, k0, kcount, bias, lo, hi, y);
+        output_m(p, 6, mm, xstride, ldk, first, count, k0, kcount, bias, sum, lo, hi, y);
 }
 
 /* ---- the products, for few input channels ---- */
@@ -499,20 +522,27 @@ INL void mul_rows(const int R, const int NT, const float *ux, int64_t cv, const 
 }
 
 void OC_ISA_SYM(oc_wino_multiply)(const oc_wino_plan *p, const float *u, int64_t k0,
-                                  int64_t kn, const float *v, int64_t ldv, int64_t tn,
-                                  float *mm, int64_t xstride, int64_t ldk)
+                                  int64_t kn, const oc_wino_v *v, int64_t s, float *mm,
+                                  int64_t xstride, int64_t ldk)
 {
-    int64_t cv = p->cv, vs = (int64_t)p->p * ldv;
-    for (int xi = 0; xi < p->p; xi++) {
-        const float *ux = u + ((int64_t)xi * p->k + k0) * cv, *vx = v + (int64_t)xi * ldv;
-        float *mx = mm + xi * xstride;
-        int64_t t = 0;
-        for (; t + MUL_NT * OC_VL <= tn; t += MUL_NT * OC_VL)
-            mul_rows(MUL_R, MUL_NT, ux, cv, vx + t, vs, kn, mx + t, ldk);
-        if (MUL_NT > 2 && t + 2 * OC_VL <= tn) {
-            mul_rows(MUL_R2, 2, ux, cv, vx + t, vs, kn, mx + t, ldk);
-            t += 2 * OC_VL;
+    int64_t cv = p->cv;
+    oc_gemm_b_layout lay = oc_wino_sub_layout(p, v, s);
+    /* One K slice: panel after panel of lay.nr tiles, each [cv][width]. */
+    for (int64_t first = 0; first < (int64_t)lay.n; first += (int64_t)lay.nr) {
+        int64_t left = (int64_t)lay.n - first, vl = (int64_t)lay.vl;
+        int64_t width = left >= (int64_t)lay.nr ? (int64_t)lay.nr : (left + vl - 1) / vl * vl;
+        for (int xi = 0; xi < p->p; xi++) {
+            const float *ux = u + ((int64_t)xi * p->k + k0) * cv;
+            const float *vx = oc_wino_block(p, v, s, xi) + oc_gemm_b_offset(&lay, 0, (size_t)first);
+            float *mx = mm + xi * xstride + first;
+            int64_t t = 0;
+            for (; t + MUL_NT * OC_VL <= width; t += MUL_NT * OC_VL)
+                mul_rows(MUL_R, MUL_NT, ux, cv, vx + t, width, kn, mx + t, ldk);
+            if (MUL_NT > 2 && t + 2 * OC_VL <= width) {
+                mul_rows(MUL_R2, 2, ux, cv, vx + t, width, kn, mx + t, ldk);
+                t += 2 * OC_VL;
+            }
+            for (; t < width; t += OC_VL) mul_rows(MUL_R1, 1, ux, cv, vx + t, width, kn, mx + t, ldk);
         }
-        for (; t < tn; t += OC_VL) mul_rows(MUL_R1, 1, ux, cv, vx + t, vs, kn, mx + t, ldk);
     }
 }

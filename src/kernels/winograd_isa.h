@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu.h"
+#include "gemm.h"
+
 #define OC_WINO_LANES 16
 
 typedef struct oc_wino_plan {
@@ -33,46 +36,92 @@ typedef struct oc_wino_plan {
     /* local: each thread takes whole super-blocks, V in its own slot (kept
      * in its L2); else the threads share each super-block's V. */
     bool local;
-    size_t v_bytes;                /* V [cv][p][sb] */
+    size_t v_blk;                  /* floats of one block of V (see oc_wino_v) */
+    size_t v_bytes;                /* V of a super-block: blocks [sb / tb][p] */
     size_t m_bytes, gemm_bytes;    /* per thread: M [p][kb_max][tb], SGEMM scratch */
     size_t slot_bytes;             /* per thread: (V if local) M, SGEMM scratch */
 } oc_wino_plan;
 
-/* Input transform: v[(vc * p + xi) * ldv + (t - first)] = (B^T d B)[xi]
- * for tiles t in [first, first + count) and virtual channels vc in
- * [c0, c1), d the tile's alpha x alpha window of the channel (shifted by
- * the piece's offset; zero outside the image). ldv is a
- * multiple of OC_WINO_LANES, and v has room for count rounded up to it. */
+/* The transformed input V of a super-block of count tiles: sub-blocks of
+ * sub_w tiles (a multiple of OC_WINO_LANES; the last one may be narrower),
+ * and for sub-block s and position xi one block of v_blk floats at
+ * v + (s * p + xi) * v_blk, holding the cv x n_s matrix (virtual channel
+ * by tile, n_s the sub-block's tiles rounded up to OC_WINO_LANES) in the
+ * layout of the GEMM's packed B for kernel set isa: the products read it
+ * as it is, packing nothing. */
+typedef struct oc_wino_v {
+    float *v;
+    int64_t count, sub_w;
+    size_t v_blk;
+    oc_isa isa;
+} oc_wino_v;
+
+/* Sub-blocks of equal width (a multiple of OC_WINO_LANES, at most tb) for
+ * count tiles, not a full one and a sliver. */
+static inline int64_t oc_wino_sub_width(int64_t count, int64_t tb)
+{
+    int64_t subs = (count + tb - 1) / tb, w = (count + subs - 1) / subs;
+    w = (w + OC_WINO_LANES - 1) / OC_WINO_LANES * OC_WINO_LANES;
+    return w < tb ? w : tb;
+}
+
+/* The tiles of sub-block s (rounded up to OC_WINO_LANES): its GEMM's n. */
+static inline int64_t oc_wino_sub_tiles(const oc_wino_v *v, int64_t s)
+{
+    int64_t n = v->count - s * v->sub_w;
+    if (n > v->sub_w) n = v->sub_w;
+    return (n + OC_WINO_LANES - 1) / OC_WINO_LANES * OC_WINO_LANES;
+}
+
+/* The packed-B layout of sub-block s's blocks, and the block of (s, xi). */
+static inline oc_gemm_b_layout oc_wino_sub_layout(const oc_wino_plan *p, const oc_wino_v *v,
+                                                  int64_t s)
+{
+    return oc_gemm_b_layout_of(v->isa, (size_t)p->cv, (size_t)oc_wino_sub_tiles(v, s));
+}
+static inline float *oc_wino_block(const oc_wino_plan *p, const oc_wino_v *v, int64_t s, int xi)
+{
+    return v->v + ((size_t)s * (size_t)p->p + (size_t)xi) * v->v_blk;
+}
+
+/* Input transform: for tiles t in [first, first + v->count) and virtual
+ * channels vc in [c0, c1), element (vc, t - first) of V's blocks of every
+ * position xi = (B^T d B)[xi], d the tile's alpha x alpha window of the
+ * channel (shifted by the piece's offset; zero outside the image). Tiles
+ * past the end up to a multiple of OC_WINO_LANES repeat the last one. */
 typedef void (*oc_wino_input_fn)(const oc_wino_plan *p, const float *x, int64_t first,
-                                 int64_t count, int64_t c0, int64_t c1, float *v, int64_t ldv);
+                                 const oc_wino_v *v, int64_t c0, int64_t c1);
 
 /* Output transform: for output channels k in [k0, k0 + kcount) and tiles t
  * in [first, first + count), the products are
  * mm[xi * xstride + (k - k0) * ldk + (t - first)]; y gets A^T M A + bias[k]
- * clamped to [lo, hi] (min(max(., lo), hi), NaN stays), clipped to the
- * output extent. ldk is a multiple of OC_WINO_LANES, and each row has room
- * for count rounded up to it (the extra lanes are read, not used). */
+ * (+ the same element of sum, laid out like y, when not NULL) clamped to
+ * [lo, hi] (min(max(., lo), hi), NaN stays), clipped to the output extent.
+ * ldk is a multiple of OC_WINO_LANES, and each row has room for count
+ * rounded up to it (the extra lanes are read, not used). */
 typedef void (*oc_wino_output_fn)(const oc_wino_plan *p, const float *mm, int64_t xstride,
                                   int64_t ldk, int64_t first, int64_t count, int64_t k0,
-                                  int64_t kcount, const float *bias, float lo, float hi, float *y);
+                                  int64_t kcount, const float *bias, const float *sum, float lo,
+                                  float hi, float *y);
 
-/* The products of a unit, for few input channels: for xi < p, k < kn and t
- * < tn (a multiple of OC_WINO_LANES), mm[xi * xstride + k * ldk + t] =
- * sum_vc u[(xi * p->k + k0 + k) * cv + vc] * v[(vc * p + xi) * ldv + t]. */
+/* The products of a unit, for few input channels (one K slice in V's
+ * blocks): for xi < p, k < kn and t < the tiles of sub-block s,
+ * mm[xi * xstride + k * ldk + t] = sum_vc u[(xi * p->k + k0 + k) * cv + vc]
+ * * V(s, xi)[vc][t]. */
 typedef void (*oc_wino_multiply_fn)(const oc_wino_plan *p, const float *u, int64_t k0,
-                                    int64_t kn, const float *v, int64_t ldv, int64_t tn,
-                                    float *mm, int64_t xstride, int64_t ldk);
+                                    int64_t kn, const oc_wino_v *v, int64_t s, float *mm,
+                                    int64_t xstride, int64_t ldk);
 
 #define OC_WINO_DECLARE(suffix)                                                               \
     void oc_wino_input_##suffix(const oc_wino_plan *p, const float *x, int64_t first,         \
-                                int64_t count, int64_t c0, int64_t c1, float *v, int64_t ldv); \
+                                const oc_wino_v *v, int64_t c0, int64_t c1);                  \
     void oc_wino_output_##suffix(const oc_wino_plan *p, const float *mm, int64_t xstride,     \
                                  int64_t ldk, int64_t first, int64_t count, int64_t k0,       \
-                                 int64_t kcount, const float *bias, float lo, float hi,       \
-                                 float *y);                                                   \
+                                 int64_t kcount, const float *bias, const float *sum,         \
+                                 float lo, float hi, float *y);                               \
     void oc_wino_multiply_##suffix(const oc_wino_plan *p, const float *u, int64_t k0,         \
-                                   int64_t kn, const float *v, int64_t ldv, int64_t tn,       \
-                                   float *mm, int64_t xstride, int64_t ldk);
+                                   int64_t kn, const oc_wino_v *v, int64_t s, float *mm,      \
+                                   int64_t xstride, int64_t ldk);
 
 OC_WINO_DECLARE(portable)
 #ifdef OC_HAVE_AVX2

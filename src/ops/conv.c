@@ -141,6 +141,16 @@ onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
     y->dims[0] = g.batch;
     y->dims[1] = g.out_channels;
     for (int i = 2; i < x->rank; i++) y->dims[i] = g.dim[OC_WINDOW_DIMS - x->rank + i].out;
+    const oc_tensor *sum = optional_input(ctx->in, ctx->n_inputs, OC_CONV_SUM_INPUT);
+    if (sum && (sum->dtype != ONNXC_DTYPE_FLOAT || sum->rank != y->rank ||
+                memcmp(sum->dims, y->dims, (size_t)y->rank * sizeof *y->dims) != 0)) {
+        char a[OC_SHAPE_STR_MAX], b[OC_SHAPE_STR_MAX];
+        return oc_node_error(ctx->node, ONNXC_ERR_MODEL,
+                             "the Add fused into this Conv adds %s %s to its output %s: the shapes "
+                             "must be equal",
+                             onnxc_dtype_name(sum->dtype), oc_shape_str(sum->dims, sum->rank, a, sizeof a),
+                             oc_shape_str(y->dims, y->rank, b, sizeof b));
+    }
     const conv_params *p = ctx->params;
     if (!oc_conv_f32_workspace(&g, p->weights.source ? &p->weights : NULL, ctx->threads,
                                &ctx->workspace))
@@ -174,9 +184,10 @@ onnxc_status *oc_conv_run(oc_run_ctx *ctx)
      * may bind an overridable initializer). */
     const oc_conv_weights *pw =
         p->weights.source && p->weights.source == ctx->in[1]->data ? &p->weights : NULL;
+    const oc_tensor *sum = optional_input(ctx->in, ctx->n_inputs, OC_CONV_SUM_INPUT);
     oc_conv_f32(&g, pw, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL,
-                conv_act(&ctx->node->fused), ctx->out[0]->data, ctx->workspace,
-                ctx->workspace_size, ctx->pool);
+                sum ? sum->data : NULL, conv_act(&ctx->node->fused), ctx->out[0]->data,
+                ctx->workspace, ctx->workspace_size, ctx->pool);
     return NULL;
 }
 

@@ -127,6 +127,9 @@ onnxc_status *oc_check_dtype(const oc_node *n, const char *what, const oc_tensor
 
 OC_DECLARE_OP(conv);
 onnxc_status *oc_conv_pack(oc_pack_ctx *ctx);
+/* The input the optimizer gives a Conv whose output an Add took (after X,
+ * W and B, absent or not): added to the output before the activation. */
+#define OC_CONV_SUM_INPUT 3
 OC_DECLARE_OP(maxpool);
 OC_DECLARE_OP(averagepool);
 OC_DECLARE_OP(globalaveragepool);

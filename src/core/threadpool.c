@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,21 +18,41 @@
 /* Spins this many times (a few hundred microseconds) before sleeping. */
 #define SPIN_LIMIT 20000
 
+/* How a loop is shared (a caller and workers that may each be descheduled
+ * at any moment on a busy machine, so that nobody waits for a thread that
+ * has no work in hand):
+ * - the caller writes the loop (fn, ctx, sizes: atomics, read by workers
+ *   only as described below) and then one word holding (generation, chunk
+ *   count, next chunk), then the generation alone, which wakes workers;
+ * - every thread, the caller included, claims chunks by a compare-and-swap
+ *   on that word, for the generation it was woken for: a thread that saw an
+ *   older generation claims nothing. It reads fn and ctx after a successful
+ *   claim: the claim synchronizes with the word's store, which came after
+ *   them, and the caller cannot move to the next loop (and rewrite them)
+ *   while a chunk of this one is unfinished;
+ * - the loop is over when its chunks are done, not when every worker has
+ *   looked at it: the caller waits only for chunks a worker is running. */
+#define CLAIM(gen, chunks, next) ((uint_fast64_t)(gen) << 32 | (uint_fast64_t)(chunks) << 16 | (next))
+#define CLAIM_GEN(w) ((unsigned)((w) >> 32))
+#define CLAIM_CHUNKS(w) ((size_t)((w) >> 16 & 0xFFFFu))
+#define CLAIM_NEXT(w) ((size_t)((w) & 0xFFFFu))
+#define MAX_CHUNKS 0xFFFFu
+
 struct oc_pool {
     int size; /* threads, the caller included */
     pthread_t *workers;
     int started;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* a new loop or stop */
-    pthread_cond_t done; /* the last worker left the loop */
-    bool stop;
-    /* The current loop, written by the caller before generation moves. */
-    oc_loop_fn fn;
-    void *ctx;
-    size_t n, chunk;
-    atomic_size_t next;
-    atomic_int pending; /* workers still in the loop */
+    bool stop;           /* under lock */
+    /* The current loop. */
+    _Atomic(oc_loop_fn) fn;
+    _Atomic(void *) ctx;
+    atomic_size_t n, chunk;
+    atomic_uint_fast64_t claim; /* CLAIM(generation, chunks, next chunk) */
+    atomic_size_t done;         /* chunks finished */
     atomic_uint generation;
+    atomic_int sleeping; /* workers waiting on wake */
     atomic_bool in_run;
 };
 
@@ -53,27 +74,43 @@ int oc_cpu_count(void)
     return n > 0 ? (int)n : 1;
 }
 
-static void run_chunks(oc_pool *p, int thread)
+/* Runs the chunks of loop generation gen this thread can claim. */
+static void run_chunks(oc_pool *p, unsigned gen, int thread)
 {
+    uint_fast64_t word = atomic_load_explicit(&p->claim, memory_order_acquire);
     for (;;) {
-        size_t begin = atomic_fetch_add_explicit(&p->next, p->chunk, memory_order_relaxed);
-        if (begin >= p->n) break;
-        size_t end = p->n - begin < p->chunk ? p->n : begin + p->chunk;
-        p->fn(p->ctx, begin, end, thread);
+        if (CLAIM_GEN(word) != gen || CLAIM_NEXT(word) >= CLAIM_CHUNKS(word)) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &word, word + 1,
+                                                   memory_order_acquire, memory_order_acquire))
+            continue;
+        oc_loop_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
+        size_t n = atomic_load_explicit(&p->n, memory_order_relaxed);
+        size_t chunk = atomic_load_explicit(&p->chunk, memory_order_relaxed);
+        size_t begin = CLAIM_NEXT(word) * chunk;
+        size_t end = n - begin < chunk ? n : begin + chunk;
+        fn(ctx, begin, end, thread);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        word = atomic_load_explicit(&p->claim, memory_order_acquire);
     }
 }
 
-/* Waits until generation differs from seen (or stop); false on stop. */
-static bool wait_for_loop(oc_pool *p, unsigned seen)
+/* Waits until the generation differs from seen (or stop); false on stop. */
+static bool wait_for_loop(oc_pool *p, unsigned seen, unsigned *gen)
 {
     if (atomic_load_explicit(&p->in_run, memory_order_relaxed))
         for (int i = 0; i < SPIN_LIMIT; i++) {
-            if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen) return true;
+            *gen = atomic_load_explicit(&p->generation, memory_order_acquire);
+            if (*gen != seen) return true;
             CPU_RELAX();
         }
     pthread_mutex_lock(&p->lock);
-    while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen && !p->stop)
+    /* Counted before the generation is read again: a caller that publishes
+     * after this sees the count and wakes us (both sequentially consistent). */
+    atomic_fetch_add(&p->sleeping, 1);
+    while ((*gen = atomic_load(&p->generation)) == seen && !p->stop)
         pthread_cond_wait(&p->wake, &p->lock);
+    atomic_fetch_sub(&p->sleeping, 1);
     bool stop = p->stop;
     pthread_mutex_unlock(&p->lock);
     return !stop;
@@ -84,15 +121,10 @@ static void *worker_main(void *arg)
     worker_arg a = *(worker_arg *)arg;
     free(arg);
     oc_pool *p = a.pool;
-    unsigned seen = 0; /* no loop can start before oc_pool_create returns */
-    while (wait_for_loop(p, seen)) {
-        seen = atomic_load_explicit(&p->generation, memory_order_acquire);
-        run_chunks(p, a.index);
-        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->lock);
-        }
+    unsigned seen = 0, gen; /* no loop can start before oc_pool_create returns */
+    while (wait_for_loop(p, seen, &gen)) {
+        seen = gen;
+        run_chunks(p, gen, a.index);
     }
     return NULL;
 }
@@ -104,13 +136,17 @@ onnxc_status *oc_pool_create(int threads, oc_pool **out)
     oc_pool *p = calloc(1, sizeof *p);
     if (!p) return oc_no_memory();
     p->size = threads;
-    atomic_init(&p->next, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->fn, NULL);
+    atomic_init(&p->ctx, NULL);
+    atomic_init(&p->n, 0);
+    atomic_init(&p->chunk, 1);
+    atomic_init(&p->claim, 0);
+    atomic_init(&p->done, 0);
     atomic_init(&p->generation, 0);
+    atomic_init(&p->sleeping, 0);
     atomic_init(&p->in_run, false);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
     if (threads > 1) {
         p->workers = calloc((size_t)threads - 1, sizeof *p->workers);
         if (!p->workers) {
@@ -144,7 +180,6 @@ void oc_pool_free(oc_pool *p)
     free(p->workers);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
     free(p);
 }
 
@@ -161,25 +196,29 @@ void oc_parallel_for(oc_pool *p, size_t n, size_t grain, oc_loop_fn fn, void *ct
     /* About four chunks a thread: balance without much contention. */
     size_t chunk = n / ((size_t)p->size * 4);
     if (chunk < grain) chunk = grain;
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    p->chunk = chunk;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
-    pthread_mutex_lock(&p->lock);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    run_chunks(p, 0);
-    for (int i = 0; i < SPIN_LIMIT; i++) {
-        if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0) return;
-        CPU_RELAX();
+    if (chunk < n / MAX_CHUNKS + 1) chunk = n / MAX_CHUNKS + 1;
+    size_t chunks = n / chunk + (n % chunk != 0);
+    unsigned gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->n, n, memory_order_relaxed);
+    atomic_store_explicit(&p->chunk, chunk, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, CLAIM(gen, chunks, 0), memory_order_release);
+    atomic_store(&p->generation, gen);
+    if (atomic_load(&p->sleeping) > 0) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
     }
-    pthread_mutex_lock(&p->lock);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) != 0)
-        pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    run_chunks(p, gen, 0);
+    /* Only chunks a worker has claimed are left: wait for them. */
+    for (int i = 0; atomic_load_explicit(&p->done, memory_order_acquire) != chunks; i++) {
+        if (i < SPIN_LIMIT)
+            CPU_RELAX();
+        else
+            sched_yield();
+    }
 }
 
 void oc_pool_run_begin(oc_pool *p)

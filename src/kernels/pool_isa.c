@@ -139,13 +139,28 @@ static void max_plane_rows(const oc_pool_sep *s, const float *xp, float *yp, flo
  * maximum over the input rows, lanes outside the row -inf), each tap one
  * two-register permute picking columns s * lane + tap. Nothing goes
  * through memory between the two reductions (a buffer row written and
- * read back at once stalls on store forwarding). MAXPS drops a NaN, so
- * the loaded vectors are checked for one, and a plane that has any is
- * computed again by the buffer-row path, which keeps it. */
+ * read back at once stalls on store forwarding). The column offsets and
+ * lane masks of the steps are the same on every row: computed once. MAXPS
+ * drops a NaN, so a plane is first scanned for one, and a plane that has
+ * any is computed by the buffer-row path, which keeps it. */
+#define FAST_STEPS (OC_POOL_SEP_MAX / 4 + 1)
+
 typedef struct fast_row {
     int64_t per_step;          /* outputs a step makes */
+    int64_t steps;
     __m512i tap[32];           /* per tap: the lanes' column within the window */
+    int64_t c0[FAST_STEPS];    /* per step: the window's first input column */
+    __mmask16 m0[FAST_STEPS], m1[FAST_STEPS], out[FAST_STEPS]; /* its lanes in the row */
 } fast_row;
+
+/* Lanes l < 16 whose column c0 + l lies in [0, w). */
+static OC_ALWAYS_INLINE __mmask16 lanes_in_row(int64_t c0, int64_t w)
+{
+    int64_t lo = c0 < 0 ? -c0 : 0, hi = w - c0;
+    if (hi > 16) hi = 16;
+    if (lo >= hi) return 0;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
 
 static bool fast_row_init(const oc_pool_sep *s, fast_row *f)
 {
@@ -159,16 +174,16 @@ static bool fast_row_init(const oc_pool_sep *s, fast_row *f)
         for (int l = 0; l < 16; l++) lanes[l] = (int32_t)(l < f->per_step ? st * l + t : 0);
         f->tap[t] = _mm512_loadu_si512(lanes);
     }
+    f->steps = (s->out_w + f->per_step - 1) / f->per_step;
+    for (int64_t i = 0; i < f->steps; i++) {
+        int64_t o0 = i * f->per_step, c0 = o0 * st - s->pad_w;
+        int64_t n = s->out_w - o0 < f->per_step ? s->out_w - o0 : f->per_step;
+        f->c0[i] = c0;
+        f->m0[i] = lanes_in_row(c0, s->in_w);
+        f->m1[i] = lanes_in_row(c0 + 16, s->in_w);
+        f->out[i] = (__mmask16)((1u << n) - 1u);
+    }
     return true;
-}
-
-/* Lanes l < 16 whose column c0 + l lies in [0, w). */
-static OC_ALWAYS_INLINE __mmask16 lanes_in_row(int64_t c0, int64_t w)
-{
-    int64_t lo = c0 < 0 ? -c0 : 0, hi = w - c0;
-    if (hi > 16) hi = 16;
-    if (lo >= hi) return 0;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
 /* Columns c0 .. c0 + 15 of row: lanes outside m are -inf, and the address
@@ -176,39 +191,48 @@ static OC_ALWAYS_INLINE __mmask16 lanes_in_row(int64_t c0, int64_t w)
 static OC_ALWAYS_INLINE __m512 load_cols(const float *row, int64_t c0, __mmask16 m, __m512 ninf)
 {
     uintptr_t at = (uintptr_t)row + (uintptr_t)(c0 * (int64_t)sizeof(float));
-    return m ? _mm512_mask_loadu_ps(ninf, m, (const void *)at) : ninf;
+    return _mm512_mask_loadu_ps(ninf, m, (const void *)at);
 }
 
-/* The plane's rows; false when an input it read holds a NaN. */
-static bool max_plane_fast(const oc_pool_sep *s, const fast_row *f, const float *xp, float *yp)
+static bool has_nan(const float *x, int64_t n)
+{
+    __mmask16 nan = 0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    if (i < n) {
+        __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << (n - i)) - 1u), x + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    return nan != 0;
+}
+
+/* The plane's rows (it holds no NaN). */
+static void max_plane_fast(const oc_pool_sep *s, const fast_row *f, const float *xp, float *yp)
 {
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
-    const int64_t w = s->in_w, k = s->kernel_w, st = s->stride_w;
-    __mmask16 nan = 0;
+    const int64_t w = s->in_w, k = s->kernel_w;
     for (int64_t oh = 0; oh < s->out_h; oh++) {
         const float *first = xp + s->row_lo[oh] * w;
         int64_t rows = s->row_hi[oh] - s->row_lo[oh];
         float *yrow = yp + oh * s->out_w;
-        for (int64_t o0 = 0; o0 < s->out_w; o0 += f->per_step) {
-            int64_t c0 = o0 * st - s->pad_w;
-            __mmask16 m0 = lanes_in_row(c0, w), m1 = lanes_in_row(c0 + 16, w);
+        for (int64_t i = 0; i < f->steps; i++) {
+            int64_t c0 = f->c0[i];
+            __mmask16 m0 = f->m0[i], m1 = f->m1[i];
             __m512 v0 = load_cols(first, c0, m0, ninf), v1 = load_cols(first, c0 + 16, m1, ninf);
-            nan |= _mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
             for (int64_t r = 1; r < rows; r++) {
                 const float *row = first + r * w;
-                __m512 a = load_cols(row, c0, m0, ninf), b = load_cols(row, c0 + 16, m1, ninf);
-                nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
-                v0 = _mm512_max_ps(v0, a);
-                v1 = _mm512_max_ps(v1, b);
+                v0 = _mm512_max_ps(v0, load_cols(row, c0, m0, ninf));
+                v1 = _mm512_max_ps(v1, load_cols(row, c0 + 16, m1, ninf));
             }
             __m512 out = _mm512_permutex2var_ps(v0, f->tap[0], v1);
             for (int64_t t = 1; t < k; t++)
                 out = _mm512_max_ps(out, _mm512_permutex2var_ps(v0, f->tap[t], v1));
-            int64_t n = s->out_w - o0 < f->per_step ? s->out_w - o0 : f->per_step;
-            _mm512_mask_storeu_ps(yrow + o0, (__mmask16)((1u << n) - 1u), out);
+            _mm512_mask_storeu_ps(yrow + i * f->per_step, f->out[i], out);
         }
     }
-    return nan == 0;
 }
 #endif
 
@@ -224,7 +248,10 @@ static void max_planes(const oc_pool_sep *s, const float *x, float *y, int64_t p
         const float *xp = x + p * s->in_h * s->in_w;
         float *yp = y + p * s->out_h * s->out_w;
 #if OC_SIMD_ISA == 2
-        if (fast && max_plane_fast(s, &f, xp, yp)) continue;
+        if (fast && !has_nan(xp, s->in_h * s->in_w)) {
+            max_plane_fast(s, &f, xp, yp);
+            continue;
+        }
 #endif
         max_plane_rows(s, xp, yp, acc);
     }

@@ -18,6 +18,11 @@ enum {
     TB_MAX = 48,
     TB_MAX_BIG = 96,
     KB = 48,      /* output channels of a packed chunk: the GEMMs' m (6 x 8) */
+    KB_SMALL = 24, /* ... with fewer than MIN_CHUNKS chunks of KB (also 3 x 8, 4 x 6) */
+    /* Chunks of output channels are the units threads share on a small
+     * image (one sub-block of tiles): with fewer, two threads split them
+     * unevenly (5 chunks of 224 channels: 3 against 2). */
+    MIN_CHUNKS = 8,
     /* Fewest tiles (of all images) for which Winograd pays: with fewer, the
      * transformed weights ((m+2)^2 / 9 times the plain ones) take longer to
      * stream than the multiplications they save. */
@@ -187,7 +192,11 @@ int oc_winograd_choose(const oc_conv_geom *g, bool extents_known)
     return 0;
 }
 
-int64_t oc_winograd_chunk(int64_t k) { return min64(KB, max64(k, 1)); }
+int64_t oc_winograd_chunk(int64_t k)
+{
+    if (k <= KB_SMALL) return max64(k, 1);
+    return oc_div_ceil(k, KB) < MIN_CHUNKS ? KB_SMALL : KB;
+}
 
 bool oc_winograd_plain_u(const oc_conv_geom *g, int m)
 {

@@ -608,8 +608,8 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
         if (oc_winograd_plain_u(g, m)) { /* plain U, computed in place */
             if (u_count > SIZE_MAX / sizeof(float)) return false;
             float *u = alloc(owner, u_count * sizeof *u);
-            if (!u) return false;
-            oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u);
+            if (!u || !oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u))
+                return false;
             *out = (oc_conv_weights){w, m, kb, chunks, NULL, u, 0, NULL};
             return true;
         }
@@ -620,7 +620,10 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
             free(u);
             return false;
         }
-        oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u);
+        if (!oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u)) {
+            free(u);
+            return false;
+        }
         for (int64_t xi = 0; xi < positions; xi++)
             for (int64_t j = 0; j < chunks; j++) {
                 int64_t k0 = j * kb, kn = min_i64(kb, k - k0);

@@ -3,12 +3,19 @@
  * See winograd.h for the scheme. */
 #include "winograd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "cpu.h"
 #include "gemm.h"
 #include "winograd_isa.h"
+
+#if defined(__GNUC__)
+#define OC_WINO_INLINE inline __attribute__((always_inline))
+#else
+#define OC_WINO_INLINE inline
+#endif
 
 enum {
     LANES = OC_WINO_LANES,
@@ -230,26 +237,61 @@ bool oc_winograd_weights_count(int m, int64_t k, int64_t c, int64_t kh, int64_t 
            oc_mul_size(n, (size_t)c, count);
 }
 
-void oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
-                         float *u)
+/* u[xi][k][vc] for every kernel, A = m + 2 a constant so that the small
+ * products unroll. An output channel's kernels are transformed into tmp
+ * first ([vc][xi], cv * A^2 floats) and then written out position by
+ * position, cv consecutive floats each: written straight, every kernel
+ * would touch A^2 pages far apart (the transform is most of a model's load
+ * time otherwise). */
+static OC_WINO_INLINE void weights_a(const int A, int64_t k, int64_t c, int64_t kh, int64_t kw,
+                                     const float *w, float *u, float *tmp)
 {
-    int a = m + 2, p = a * a;
+    const double *gm = oc_winograd_g(A - 2);
     int64_t subs_w = oc_div_ceil(kw, 3), pieces = oc_div_ceil(kh, 3) * subs_w, cv = c * pieces;
-    for (int64_t ko = 0; ko < k; ko++)
-        for (int64_t ci = 0; ci < c; ci++)
-            for (int64_t piece = 0; piece < pieces; piece++) {
+    for (int64_t ko = 0; ko < k; ko++) {
+        for (int64_t piece = 0; piece < pieces; piece++)
+            for (int64_t ci = 0; ci < c; ci++) {
                 /* The piece's 3x3 window of the kernel, zero past its edge. */
                 int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
                 const float *src = w + (ko * c + ci) * kh * kw;
-                double g[9], t[64];
+                double g[9], t[8 * 3];
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++)
                         g[i * 3 + j] =
                             r0 + i < kh && c0 + j < kw ? src[(r0 + i) * kw + c0 + j] : 0.0;
-                oc_winograd_kernel_ref(m, g, t);
-                int64_t vc = piece * c + ci;
-                for (int xi = 0; xi < p; xi++) u[((int64_t)xi * k + ko) * cv + vc] = (float)t[xi];
+                for (int i = 0; i < A; i++)
+                    for (int j = 0; j < 3; j++)
+                        t[i * 3 + j] = gm[i * 3] * g[j] + gm[i * 3 + 1] * g[3 + j] +
+                                       gm[i * 3 + 2] * g[6 + j];
+                float *dst = tmp + (piece * c + ci) * A * A;
+                for (int i = 0; i < A; i++)
+                    for (int j = 0; j < A; j++)
+                        dst[i * A + j] = (float)(t[i * 3] * gm[j * 3] + t[i * 3 + 1] * gm[j * 3 + 1] +
+                                                 t[i * 3 + 2] * gm[j * 3 + 2]);
             }
+        for (int xi = 0; xi < A * A; xi++) {
+            float *row = u + ((int64_t)xi * k + ko) * cv;
+            for (int64_t vc = 0; vc < cv; vc++) row[vc] = tmp[vc * A * A + xi];
+        }
+    }
+}
+
+bool oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
+                         float *u)
+{
+    size_t count;
+    if (!oc_winograd_weights_count(m, 1, c, kh, kw, &count) || count > SIZE_MAX / sizeof(float))
+        return false;
+    float *tmp = malloc((count ? count : 1) * sizeof *tmp);
+    if (!tmp) return false;
+    if (m == 2)
+        weights_a(4, k, c, kh, kw, w, u, tmp);
+    else if (m == 4)
+        weights_a(6, k, c, kh, kw, w, u, tmp);
+    else
+        weights_a(8, k, c, kh, kw, w, u, tmp);
+    free(tmp);
+    return true;
 }
 
 /* ---- the driver ---- */

@@ -58,8 +58,9 @@ int oc_winograd_choose(const oc_conv_geom *g, bool extents_known);
 bool oc_winograd_weights_count(int m, int64_t k, int64_t c, int64_t kh, int64_t kw,
                                size_t *count);
 /* u[xi][k][piece * C + c] = (G g G^T)[xi], computed in double, with g the
- * piece's 3x3 window of w[k][c] (zero past the kernel), for w [K][C][kh][kw]. */
-void oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
+ * piece's 3x3 window of w[k][c] (zero past the kernel), for w [K][C][kh][kw].
+ * False when out of memory (it needs a buffer for one output channel). */
+bool oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
                          float *u);
 
 /* Output channels per chunk of packed U: a multiple of every kernel set's
@@ -93,6 +94,8 @@ void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const fl
 void oc_winograd_input_ref(int m, const double *d, double *v);
 /* y = A^T v A: the m x m outputs of alpha x alpha products v. */
 void oc_winograd_output_ref(int m, const double *v, double *y);
+/* G ((m + 2) x 3, row-major) of F(m x m, 3x3). */
+const double *oc_winograd_g(int m);
 /* u = G g G^T for a 3x3 kernel g. */
 void oc_winograd_kernel_ref(int m, const double *g, double *u);
 /* The convolution computed with those (no activation): it differs from the

@@ -106,6 +106,11 @@ void oc_winograd_output_ref(int m, const double *v, double *y)
         }
 }
 
+const double *oc_winograd_g(int m)
+{
+    return m == 2 ? &g2[0][0] : m == 4 ? &g4[0][0] : &g6[0][0];
+}
+
 void oc_winograd_kernel_ref(int m, const double *g, double *u)
 {
     int a = m + 2;

@@ -152,12 +152,21 @@ static bool shared_bytes(size_t m, size_t n, size_t k, size_t *bytes)
     return float_bytes(min_sz(min_sz(m, n), OC_GEMM_SMALL_MAX), k, 1, bytes);
 }
 
+/* With threads, room for all of B packed once, which units that split the
+ * rows share (see gemm_blocked): any kernel set pads n by less than 16. */
+static bool shared_b_bytes(size_t n, size_t k, size_t threads, size_t *bytes)
+{
+    *bytes = 0;
+    return threads <= 1 || (n <= SIZE_MAX - 16 && float_bytes(n + 16, k, 1, bytes));
+}
+
 size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads)
 {
     if (m == 0 || n == 0 || k == 0) return 0;
-    size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total;
+    size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total, b;
     if (!shared_bytes(m, n, k, &shared) || !slot_stride(m, n, k, &stride) ||
-        !oc_mul_size(stride, t, &total) || !oc_add_size(total, shared, &total) ||
+        !shared_b_bytes(n, k, t, &b) || !oc_mul_size(stride, t, &total) ||
+        !oc_add_size(total, shared, &total) || !oc_add_size(total, b, &total) ||
         !oc_add_size(total, WS_ALIGN, &total))
         return SIZE_MAX;
     return total;
@@ -339,6 +348,38 @@ static void run_grid_units(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
+/* Packing B once for all units, in parallel: (K slice, piece of panels). */
+typedef struct share_b {
+    plan *p;
+    float *dst;
+    size_t pieces, piece_cols;
+} share_b;
+
+static void run_share_b(void *ctx, size_t begin, size_t end, int thread)
+{
+    const share_b *sb = ctx;
+    const plan *p = sb->p;
+    for (size_t u = begin; u < end; u++) {
+        size_t pc = u / sb->pieces * p->depth, j0 = u % sb->pieces * sb->piece_cols;
+        size_t kc = min_sz(p->depth, p->k - pc), cols = min_sz(sb->piece_cols, p->n - j0);
+        const float *src = p->trans_b ? p->b + j0 * p->ldb + pc : p->b + pc * p->ldb + j0;
+        p->K->pack_b(p->trans_b, src, p->ldb, kc, cols, sb->dst + pc * p->npad + j0 * kc);
+    }
+}
+
+/* Units that split the rows would each pack the same columns of B: pack it
+ * once into dst (room bytes; too little: each unit packs its own). */
+static void share_packed_b(plan *p, oc_pool *pool, char *dst, size_t room)
+{
+    size_t bytes;
+    if (!float_bytes(padded_cols(p->K, p->n), p->k, 1, &bytes) || bytes > room) return;
+    p->npad = padded_cols(p->K, p->n);
+    size_t piece_cols = (size_t)p->K->nr * 4;
+    share_b sb = {p, (float *)dst, ceil_div(p->n, piece_cols), piece_cols};
+    oc_parallel_for(pool, ceil_div(p->k, p->depth) * sb.pieces, 1, run_share_b, &sb);
+    p->packed_b = sb.dst;
+}
+
 static void gemm_blocked(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gemm_epilogue ep,
                          oc_pool *pool, char *ws, size_t avail)
 {
@@ -383,6 +424,8 @@ static void gemm_blocked(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gem
     while (units % n_units) n_units--;
     p.n_units = n_units;
     p.m_units = min_sz(units / n_units, ceil_div(d->m, (size_t)K->mr));
+    if (!p.packed_b && p.m_units > 1) share_packed_b(&p, pool, ws + shared + threads * p.slot_stride,
+                                                    avail - shared - threads * p.slot_stride);
     p.col_step = p.packed_b ? nr : (size_t)K->vl;
     oc_parallel_for(pool, p.n_units * p.m_units, 1, run_grid_units, &p);
 }

@@ -295,7 +295,7 @@ static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
     }
     size_t workspace;
     computed_list list = {NULL, 0, 0};
-    oc_infer_opts opts = {false, true, remember_alloc, &list, NULL, 1};
+    oc_infer_opts opts = {false, true, remember_alloc, &list, NULL, 1, &m->limits, NULL};
     onnxc_status *st = oc_infer_shapes(m, vals, &opts, NULL, &workspace);
     for (size_t i = 0; i < list.count; i++) oc_aligned_free(list.items[i]);
     free(list.items);

@@ -28,6 +28,11 @@ typedef struct oc_infer_opts {
     const bool *unfold;
     /* Threads the runs will have (ops may size scratch per thread); >= 1. */
     int threads;
+    /* Every inferred value is checked against these (NULL: no limits). */
+    const oc_limits *limits;
+    /* What alloc charges (may be NULL), for the message when it refuses;
+     * scratch for evaluating a node is charged to it too. */
+    oc_budget *budget;
 } oc_infer_opts;
 
 /* Shape inference over the execution order (infer.c). vals has one entry per

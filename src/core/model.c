@@ -23,6 +23,12 @@ onnxc_status *oc_model_own(onnxc_model *m, void *data)
     return NULL;
 }
 
+void *oc_model_alloc(onnxc_model *m, size_t bytes)
+{
+    void *p = oc_budget_alloc(&m->budget, bytes ? bytes : 1);
+    return p && !oc_model_own(m, p) ? p : NULL;
+}
+
 onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len)
 {
     if (m->n_maps == m->cap_maps) {

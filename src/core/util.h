@@ -41,8 +41,10 @@ void oc_aligned_free(void *p);
 
 /* A bump allocator: many small allocations, one free. */
 typedef struct oc_arena_block oc_arena_block;
+struct oc_budget;
 typedef struct oc_arena {
     oc_arena_block *head;
+    struct oc_budget *budget; /* blocks are charged to it (NULL: unlimited) */
 } oc_arena;
 
 /* Zeroed memory aligned to 16 bytes, or NULL. */

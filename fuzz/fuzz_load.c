@@ -11,6 +11,9 @@
 /* Small enough that libFuzzer's own memory limit is never the one hit. */
 #define FUZZ_MAX_BYTES ((uint64_t)64 << 20)
 #define FUZZ_MAX_ELEMENTS ((uint64_t)4 << 20)
+/* About a second of the instrumented kernels (coverage, ASan and UBSan make
+ * them some 30 times slower than a release build). */
+#define FUZZ_MAX_OPS ((uint64_t)1 << 28)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -99,6 +102,7 @@ static void run_once(const onnxc_model *m, uint64_t seed)
     onnxc_session_options_init(&so);
     so.threads = 1 + (int)(seed & 1); /* also the pool's split paths */
     so.max_bytes = FUZZ_MAX_BYTES;
+    so.max_ops = FUZZ_MAX_OPS;
     onnxc_session *s = NULL;
     onnxc_status *st = onnxc_session_create(m, &so, &s);
     if (st) {
@@ -126,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     onnxc_model_options_init(&mo);
     mo.max_bytes = FUZZ_MAX_BYTES;
     mo.max_elements = FUZZ_MAX_ELEMENTS;
+    mo.max_ops = FUZZ_MAX_OPS;
     mo.optimize = size % 3 != 0; /* both load paths */
     onnxc_model *m = NULL;
     onnxc_status *st = onnxc_model_open_buffer(data, size, &mo, &m);

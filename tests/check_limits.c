@@ -89,7 +89,9 @@ START_TEST(defaults_are_zero_and_documented)
     memset(&so, 0xff, sizeof so);
     onnxc_session_options_init(&so);
     ck_assert_uint_eq(so.max_bytes, 0);
-    ck_assert_uint_eq(ONNXC_DEFAULT_MAX_BYTES, (uint64_t)4 << 30);
+    ck_assert_uint_eq(ONNXC_DEFAULT_MAX_BYTES, (uint64_t)2 << 30);
+    ck_assert_uint_eq(ONNXC_DEFAULT_SESSION_MAX_BYTES, (uint64_t)1 << 30);
+    ck_assert_uint_eq(ONNXC_DEFAULT_MAX_OPS, (uint64_t)1 << 36);
     ck_assert_uint_eq(ONNXC_DEFAULT_MAX_ELEMENTS, (uint64_t)INT32_MAX);
     ck_assert_int_eq(ONNXC_MAX_RANK, 8);
 }
@@ -292,7 +294,7 @@ START_TEST(session_plan_over_the_byte_limit_then_smaller_shapes_run)
 }
 END_TEST
 
-START_TEST(session_inherits_the_model_byte_limit)
+START_TEST(session_byte_limit_counts_live_values_together)
 {
     /* y = relu(x) + neg(x): three 400 KB values live at once, each within
      * the 1 MiB limit, together beyond it. */
@@ -303,16 +305,99 @@ START_TEST(session_inherits_the_model_byte_limit)
     mb_node_add(mb, "Relu", "relu", "x", "a");
     mb_node_add(mb, "Neg", "neg", "x", "b");
     mb_node_add(mb, "Add", "add", "a,b", "y");
-    onnxc_model_options mo = options(0, 0, (uint64_t)1 << 20);
-    onnxc_model *m = open_ok(mb, &mo);
+    onnxc_model *m = open_ok(mb, NULL);
+    onnxc_session_options so;
+    onnxc_session_options_init(&so);
+    so.max_bytes = (uint64_t)1 << 20;
     onnxc_session *s = NULL;
-    ck_assert_ptr_null(onnxc_session_create(m, NULL, &s));
+    ck_assert_ptr_null(onnxc_session_create(m, &so, &s));
     static float x[25000 * 4];
     int64_t xd[2] = {25000, 4};
     ck_assert_ptr_null(onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, xd, 2, x, sizeof x));
     expect(onnxc_session_run(s), ONNXC_ERR_LIMIT, "session's limit of 1048576", "(max_bytes)");
     onnxc_session_free(s);
     onnxc_model_free(m);
+}
+END_TEST
+
+/* y = a x b with a, b: float [n, n] inputs. */
+static mb_model *matmul_model(int64_t n)
+{
+    mb_model *mb = mb_new(8, 13);
+    int64_t d[2] = {n, n};
+    mb_input(mb, "a", ONNXC_DTYPE_FLOAT, 2, d);
+    mb_input(mb, "b", ONNXC_DTYPE_FLOAT, 2, d);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, 2, d);
+    mb_node_add(mb, "MatMul", "mm", "a,b", "y");
+    return mb;
+}
+
+/* Binds every input of m to zeros of its declared shape (freed by the caller). */
+static void *bind_zeros(onnxc_session *s, const onnxc_model *m, size_t bytes)
+{
+    void *zeros = calloc(1, bytes);
+    ck_assert_ptr_nonnull(zeros);
+    for (size_t i = 0; i < onnxc_model_input_count(m); i++) {
+        onnxc_tensor_info info;
+        ck_assert_ptr_null(onnxc_model_input(m, i, &info));
+        ck_assert_ptr_null(onnxc_session_bind_index(s, i, info.dtype, info.shape, info.rank, zeros, bytes));
+    }
+    return zeros;
+}
+
+START_TEST(default_ops_limit_refuses_a_huge_product_before_allocating)
+{
+    /* 4096^3 = 2^36 multiply-accumulates (and some memory traffic): just past
+     * ONNXC_DEFAULT_MAX_OPS, minutes of compute; 64 MiB per tensor. */
+    onnxc_model *m = open_ok(matmul_model(4096), NULL);
+    onnxc_session *s = NULL;
+    ck_assert_ptr_null(onnxc_session_create(m, NULL, &s));
+    void *zeros = bind_zeros(s, m, (size_t)4096 * 4096 * sizeof(float));
+    expect(onnxc_session_run(s), ONNXC_ERR_LIMIT, "in node 'mm' (MatMul)", "(max_ops)");
+    onnxc_session_free(s);
+    free(zeros);
+    onnxc_model_free(m);
+}
+END_TEST
+
+START_TEST(session_ops_limit_names_the_costliest_node)
+{
+    onnxc_model *m = open_ok(matmul_model(64), NULL);
+    onnxc_session_options so;
+    onnxc_session_options_init(&so);
+    so.max_ops = 100000; /* 64^3 = 262144 multiply-accumulates needed */
+    onnxc_session *s = NULL;
+    ck_assert_ptr_null(onnxc_session_create(m, &so, &s));
+    void *zeros = bind_zeros(s, m, 64 * 64 * sizeof(float));
+    expect(onnxc_session_run(s), ONNXC_ERR_LIMIT, "262208 in node 'mm' (MatMul)",
+           "session's limit of 100000 (max_ops)");
+    onnxc_session_free(s);
+    /* Raised, the same model runs. */
+    so.max_ops = 1000000;
+    ck_assert_ptr_null(onnxc_session_create(m, &so, &s));
+    free(zeros);
+    zeros = bind_zeros(s, m, 64 * 64 * sizeof(float));
+    ck_assert_ptr_null(onnxc_session_run(s));
+    onnxc_session_free(s);
+    free(zeros);
+    onnxc_model_free(m);
+}
+END_TEST
+
+START_TEST(folding_at_load_is_held_to_the_model_ops_limit)
+{
+    /* MatMul of two constant [64, 64] is computed at load. */
+    mb_model *mb = mb_new(8, 13);
+    int64_t d[2] = {64, 64};
+    static float w[64 * 64];
+    mb_init_f32(mb, "a", 2, d, w, false);
+    mb_init_f32(mb, "b", 2, d, w, false);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, 2, d);
+    mb_node_add(mb, "MatMul", "mm", "a,b", "y");
+    onnxc_model_options mo;
+    onnxc_model_options_init(&mo);
+    mo.max_ops = 1000;
+    expect_open_error(mb, &mo, "node 'mm' (MatMul", "model's limit of 1000 (max_ops)");
 }
 END_TEST
 
@@ -380,7 +465,10 @@ static Suite *limits_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("sessions");
     tcase_add_test(tc, session_plan_over_the_byte_limit_then_smaller_shapes_run);
-    tcase_add_test(tc, session_inherits_the_model_byte_limit);
+    tcase_add_test(tc, session_byte_limit_counts_live_values_together);
+    tcase_add_test(tc, default_ops_limit_refuses_a_huge_product_before_allocating);
+    tcase_add_test(tc, session_ops_limit_names_the_costliest_node);
+    tcase_add_test(tc, folding_at_load_is_held_to_the_model_ops_limit);
     tcase_add_test(tc, bound_inputs_over_the_limits);
     tcase_add_test(tc, values_computed_while_planning_are_charged);
     suite_add_tcase(s, tc);

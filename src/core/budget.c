@@ -6,7 +6,8 @@
 
 oc_limits oc_limits_default(void)
 {
-    return (oc_limits){ONNXC_MAX_RANK, ONNXC_DEFAULT_MAX_ELEMENTS, ONNXC_DEFAULT_MAX_BYTES};
+    return (oc_limits){ONNXC_MAX_RANK, ONNXC_DEFAULT_MAX_ELEMENTS, ONNXC_DEFAULT_MAX_BYTES,
+                       ONNXC_DEFAULT_MAX_OPS};
 }
 
 onnxc_status *oc_limits_from_options(const onnxc_model_options *options, oc_limits *out)
@@ -19,6 +20,7 @@ onnxc_status *oc_limits_from_options(const onnxc_model_options *options, oc_limi
     if (options->max_rank) out->max_rank = options->max_rank;
     if (options->max_elements) out->max_elements = options->max_elements;
     if (options->max_bytes) out->max_bytes = options->max_bytes;
+    if (options->max_ops) out->max_ops = options->max_ops;
     return NULL;
 }
 

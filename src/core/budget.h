@@ -17,6 +17,7 @@ typedef struct oc_limits {
     int max_rank;
     uint64_t max_elements;
     uint64_t max_bytes;
+    uint64_t max_ops;
 } oc_limits;
 
 /* The defaults, for code that has no options (tests, tools). */

@@ -2,6 +2,7 @@
  * already known: at load it folds constant subgraphs into constants; in a
  * session it computes shape subgraphs (Shape -> Gather -> Concat -> Reshape)
  * once the bound shapes are known, so later nodes see their values. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,13 @@ static onnxc_status *infer_node(const oc_node *node, const oc_tensor **in, oc_te
     }
     bool computable = (node->op->flags & OC_OP_SHAPE_ONLY) || all_inputs(node, in, true);
     if (opts->evaluate && computable) {
+        uint64_t ops = oc_node_ops(node, vals);
+        if (opts->ops_used && !oc_ops_take(opts->ops_used, opts->max_ops, ops))
+            return oc_node_error(node, ONNXC_ERR_LIMIT,
+                                 "computing it now would take about %" PRIu64 " operations with %"
+                                 PRIu64 " spent, beyond the %s's limit of %" PRIu64 " (max_ops)",
+                                 ops, *opts->ops_used, opts->budget ? opts->budget->owner : "model",
+                                 opts->max_ops);
         OC_TRY(evaluate(node, in, out, ctx.workspace, opts));
         if (evaluated) evaluated[node->index] = true;
     } else if (ctx.workspace > *workspace) {
@@ -217,7 +225,9 @@ onnxc_status *oc_infer_static(onnxc_model *m)
     oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
     bool *folded = calloc((size_t)m->n_nodes + 1, sizeof *folded);
     onnxc_status *st = m->folded && vals && folded ? initial_values(m, vals) : oc_no_memory();
-    oc_infer_opts opts = {true, true, model_alloc, m, NULL, 1, &m->limits, &m->budget};
+    uint64_t ops_used = 0;
+    oc_infer_opts opts = {true,      true,       model_alloc, m,           NULL, 1,
+                          &m->limits, &m->budget, &ops_used,   m->limits.max_ops};
     size_t workspace;
     /* m->folded stays all false during the pass: nothing is skipped yet. */
     if (!st) st = oc_infer_shapes(m, vals, &opts, folded, &workspace);

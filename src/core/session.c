@@ -29,6 +29,7 @@ struct onnxc_session {
     size_t n_computed, cap_computed;
     size_t computed_bytes; /* their total, charged to the budget */
     oc_budget budget;     /* what the session holds, against options.max_bytes */
+    uint64_t max_ops;     /* options.max_ops, resolved */
     bool planned;         /* vals/offsets match the bound shapes */
     void *arena;
     size_t arena_size;
@@ -162,8 +163,9 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     if (!s) return oc_no_memory();
     size_t n = (size_t)model->n_values + 1;
     s->model = model;
-    uint64_t max_bytes = options && options->max_bytes ? options->max_bytes : model->limits.max_bytes;
+    uint64_t max_bytes = options && options->max_bytes ? options->max_bytes : ONNXC_DEFAULT_SESSION_MAX_BYTES;
     s->budget = (oc_budget){.owner = "session", .limit = max_bytes};
+    s->max_ops = options && options->max_ops ? options->max_ops : model->limits.max_ops;
     s->vals = calloc(n, sizeof *s->vals);
     s->bindings = calloc(n, sizeof *s->bindings);
     s->offsets = calloc(n, sizeof *s->offsets);
@@ -475,6 +477,35 @@ static const char *largest_planned(const onnxc_session *s, char *buf, size_t siz
     return buf;
 }
 
+/* The run's estimated work (see onnxc_session_options.max_ops) against the
+ * limit, before anything is allocated for it. */
+static onnxc_status *check_run_ops(const onnxc_session *s, uint64_t ops)
+{
+    const onnxc_model *m = s->model;
+    uint64_t most = 0;
+    const oc_node *costliest = NULL;
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if (s->skip[node->index]) continue;
+        uint64_t node_ops = oc_node_ops(node, s->vals);
+        if (!costliest || node_ops > most) {
+            most = node_ops;
+            costliest = node;
+        }
+        (void)oc_ops_take(&ops, 0, node_ops); /* no limit: saturates */
+    }
+    if (ops <= s->max_ops) return NULL;
+    char who[300];
+    if (costliest->name[0])
+        snprintf(who, sizeof who, "'%s' (%s)", costliest->name, costliest->op_type);
+    else
+        snprintf(who, sizeof who, "#%d (%s)", costliest->index, costliest->op_type);
+    return oc_error(ONNXC_ERR_LIMIT,
+                    "the run would take about %" PRIu64 " operations (%" PRIu64 " in node %s), "
+                    "beyond the session's limit of %" PRIu64 " (max_ops)",
+                    ops, most, who, s->max_ops);
+}
+
 static onnxc_status *plan(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
@@ -486,11 +517,13 @@ static onnxc_status *plan(onnxc_session *s)
     memset(s->skip, 0, (size_t)m->n_nodes * sizeof *s->skip);
     size_t workspace, total;
     char largest[400];
-    oc_infer_opts opts = {false, true, session_alloc, s, s->unfold, oc_pool_size(s->pool),
-                          &m->limits, &s->budget};
+    uint64_t ops_used = 0; /* by the nodes computed while planning */
+    oc_infer_opts opts = {false,      true,       session_alloc, s,         s->unfold,
+                          oc_pool_size(s->pool), &m->limits, &s->budget, &ops_used, s->max_ops};
     OC_TRY(oc_infer_shapes(m, s->vals, &opts, s->skip, &workspace));
     for (int n = 0; n < m->n_nodes; n++)
         if (m->folded[n] && !s->unfold[n]) s->skip[n] = true;
+    OC_TRY(check_run_ops(s, ops_used));
     for (int i = 0; i < m->n_values; i++) s->known[i] = s->vals[i].data != NULL;
     OC_TRY(oc_plan_memory(m, s->vals, s->skip, s->offsets, &total));
     /* Both buffers are given back before either grows, so a replan for

@@ -31,7 +31,7 @@ import time
 
 try:
     import onnx
-    from onnx import AttributeProto, TensorProto, helper
+    from onnx import AttributeProto, TensorProto, helper, numpy_helper
 except ImportError:  # byte mutations only
     onnx = None
 
@@ -419,11 +419,74 @@ def mut_long(m, rng, extra):
     return f"{length} {op} nodes before the output"
 
 
+HOSTILE_INTS = [-1, -2, 0, 1, 7, 2**31, -(2**31), 2**62, 2**63 - 1, -(2**63)]
+
+
+def mut_attr_value(m, rng, extra):
+    """An int or ints attribute (axis, perm, axes, split, size, to, ...) set to
+    a hostile value, or a float one to NaN or infinity."""
+    attrs = [(n, a) for n in m.graph.node for a in n.attribute
+             if a.type in (AttributeProto.INT, AttributeProto.INTS, AttributeProto.FLOAT)]
+    if not attrs:
+        return None
+    n, a = pick(rng, attrs)
+    if a.type == AttributeProto.INT:
+        a.i = pick(rng, HOSTILE_INTS)
+        return f"node {n.name or n.op_type} {a.name} = {a.i}"
+    if a.type == AttributeProto.FLOAT:
+        a.f = pick(rng, [float("nan"), float("inf"), -float("inf"), 0.0, -1.0, 1e38])
+        return f"node {n.name or n.op_type} {a.name} = {a.f}"
+    if len(a.ints) and rng.random() < 0.6:
+        a.ints[rng.randrange(len(a.ints))] = pick(rng, HOSTILE_INTS)
+    else:
+        a.ints.extend([pick(rng, HOSTILE_INTS) for _ in range(rng.randrange(1, 10))])
+    return f"node {n.name or n.op_type} {a.name} = {list(a.ints)[:12]}"
+
+
+def mut_shape_values(m, rng, extra):
+    """Values of an int64/int32 initializer (Reshape's shape, Slice's starts,
+    Gather's indices, Pad's pads, Expand's shape, ...) set to hostile ones;
+    or a Constant node of that kind feeding a shape input."""
+    inits = [t for t in m.graph.initializer if t.data_type in (TensorProto.INT64, TensorProto.INT32)]
+    consts = [n for n in m.graph.node if n.op_type == "Constant"]
+    if not inits and not consts:
+        return None
+    if inits and (not consts or rng.random() < 0.7):
+        t = pick(rng, inits)
+        arr = numpy_helper.to_array(t).copy().reshape(-1)
+        if arr.size == 0:
+            return None
+        dtype = arr.dtype
+        big = [v for v in HOSTILE_INTS if dtype.itemsize == 8 or -(2**31) <= v < 2**31]
+        for _ in range(rng.randrange(1, 3)):
+            arr[rng.randrange(arr.size)] = pick(rng, big)
+        new = numpy_helper.from_array(arr.reshape(numpy_helper.to_array(t).shape), t.name)
+        t.CopyFrom(new)
+        return f"initializer {t.name} values {arr.tolist()[:8]}"
+    n = pick(rng, consts)
+    vals = [pick(rng, HOSTILE_INTS) for _ in range(rng.randrange(1, 5))]
+    del n.attribute[:]
+    n.attribute.append(helper.make_attribute("value", helper.make_tensor("v", TensorProto.INT64, [len(vals)], vals)))
+    return f"Constant {n.name} = {vals}"
+
+
+def mut_combo(m, rng, extra):
+    """Two or three of the other mutations at once."""
+    done = []
+    for _ in range(rng.randrange(2, 4)):
+        name, fn = pick(rng, [(k, v) for k, v in MUTATIONS.items() if k not in ("combo", "long")])
+        what = fn(m, rng, extra)
+        if what:
+            done.append(f"{name}: {what}")
+    return "; ".join(done) or None
+
+
 MUTATIONS = {
     "dims": mut_dims, "dtypes": mut_dtypes, "raw_data": mut_raw_size, "attr_type": mut_attr_type,
     "window": mut_window, "node_io": mut_node_io, "graph": mut_graph, "opset": mut_opset,
     "external": mut_external, "init_shape": mut_init_shape, "subgraph": mut_subgraph,
-    "long": mut_long,
+    "long": mut_long, "attr_value": mut_attr_value, "values": mut_shape_values,
+    "combo": mut_combo,
 }
 
 
@@ -559,7 +622,7 @@ def build_cases(fixtures, per_class, rng, work):
                 if what is None:
                     continue
                 data = m.SerializeToString()
-            except (ValueError, TypeError, AttributeError, IndexError, struct.error) as e:
+            except (ValueError, TypeError, AttributeError, IndexError, OverflowError, struct.error):
                 continue  # a value the protobuf package refuses to write
             add(cls, data, extra, what, source)
             made += 1

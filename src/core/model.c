@@ -1,4 +1,5 @@
 /* Model-wide helpers: owned buffers and node-qualified errors. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,14 +62,17 @@ void oc_model_release(onnxc_model *m)
     oc_arena_free(&m->arena);
 }
 
+/* "node 'conv1' (Conv, opset 13)"; before the opset is resolved (linking
+ * errors), "node 'conv1' (Conv)". */
 static void node_label(const oc_node *n, char *buf, size_t size)
 {
+    char opset[32] = "";
+    if (n->opset > 0) snprintf(opset, sizeof opset, ", opset %" PRId64, n->opset);
+    const char *op = n->op_type ? n->op_type : "?";
     if (n->name && n->name[0])
-        snprintf(buf, size, "node '%s' (%s, opset %d)", n->name, n->op_type ? n->op_type : "?",
-                 (int)n->opset);
+        snprintf(buf, size, "node '%s' (%s%s)", n->name, op, opset);
     else
-        snprintf(buf, size, "node #%d (%s, opset %d)", n->index, n->op_type ? n->op_type : "?",
-                 (int)n->opset);
+        snprintf(buf, size, "node #%d (%s%s)", n->index, op, opset);
 }
 
 onnxc_status *oc_node_error_prefix(const oc_node *n, onnxc_status *st)

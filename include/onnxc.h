@@ -88,6 +88,15 @@ ONNXC_API size_t onnxc_dtype_size(int dtype);
 
 typedef struct onnxc_model onnxc_model;
 
+/* The defaults of the resource limits below (the meaning of 0 in a limit
+ * field). A model or session that would exceed a limit fails with
+ * ONNXC_ERR_LIMIT before the memory is allocated. */
+#define ONNXC_DEFAULT_MAX_BYTES ((uint64_t)2 << 30)           /* 2 GiB, for a model */
+#define ONNXC_DEFAULT_SESSION_MAX_BYTES ((uint64_t)1 << 30)   /* 1 GiB, for a session */
+#define ONNXC_DEFAULT_MAX_ELEMENTS ((uint64_t)INT32_MAX)      /* 2^31 - 1 */
+#define ONNXC_MAX_RANK 8                                      /* the default and the largest max_rank */
+#define ONNXC_DEFAULT_MAX_OPS ((uint64_t)1 << 36)             /* about 6.9e10: VGG-16 at batch 4 */
+
 typedef struct onnxc_model_options {
     /* Graph optimizations at load; 1 = on (default), 0 = off. They fold
      * BatchNormalization into the preceding Conv, fuse Relu and Clip (with
@@ -96,9 +105,25 @@ typedef struct onnxc_model_options {
      * initializers behave the same either way (float results may differ by
      * rounding where BatchNormalization is folded). */
     int optimize;
+    /* The largest rank of any tensor (declared, stored or inferred), 1 to
+     * ONNXC_MAX_RANK; 0 = ONNXC_MAX_RANK. */
+    int max_rank;
+    /* The most elements any one tensor of the model or its sessions may have;
+     * 0 = ONNXC_DEFAULT_MAX_ELEMENTS. */
+    uint64_t max_elements;
+    /* The most bytes the model may hold while loading and after: the decoded
+     * protobuf, every tensor (weights, also those left in the file or mapped
+     * from external data), folded constants and prepared weights;
+     * 0 = ONNXC_DEFAULT_MAX_BYTES. (Bookkeeping that grows with the node
+     * count and is freed before the load returns is not counted.) */
+    uint64_t max_bytes;
+    /* The most work computing constants at load may take, and the default
+     * for the model's sessions (see onnxc_session_options.max_ops);
+     * 0 = ONNXC_DEFAULT_MAX_OPS. */
+    uint64_t max_ops;
 } onnxc_model_options;
 
-/* Fills *options with the defaults. */
+/* Fills *options with the defaults (limits 0: the defaults above). */
 ONNXC_API void onnxc_model_options_init(onnxc_model_options *options);
 
 /* Loads, checks and prepares a model. options may be NULL for the defaults.
@@ -139,6 +164,21 @@ typedef struct onnxc_session_options {
     /* 1 = time every node of every run (see onnxc_session_profile); 0 = off
      * (default; a run then reads no clock). */
     int profile;
+    /* The most bytes the session may hold for a run: the planned tensors,
+     * scratch, values computed while planning and copies of shape-deciding
+     * inputs (bound buffers are the caller's and not counted); checked when
+     * a run plans, before allocating. 0 = ONNXC_DEFAULT_SESSION_MAX_BYTES
+     * (about 30 ResNet-50 images at a time). The model's max_rank and
+     * max_elements apply to bound inputs and every value, and no one tensor
+     * may exceed the model's max_bytes. */
+    uint64_t max_bytes;
+    /* The most work one run may take, estimated from the shapes when it
+     * plans, before it starts: Conv, Gemm and MatMul count their
+     * multiply-accumulates, pooling and LRN 8 per window element, any node
+     * at least 16 per element it reads or writes (memory-bound work costs
+     * about that much more per element). It keeps a model whose shapes ask
+     * for hours of compute from tying up the caller. 0 = the model's max_ops. */
+    uint64_t max_ops;
 } onnxc_session_options;
 
 ONNXC_API void onnxc_session_options_init(onnxc_session_options *options);

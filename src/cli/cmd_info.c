@@ -259,6 +259,7 @@ static mac_counts count_macs(const onnxc_model *m, const oc_tensor *vals)
 typedef struct computed_list {
     void **items;
     size_t count, cap;
+    oc_budget budget; /* the model's max_bytes, as a session would have */
 } computed_list;
 
 static void *remember_alloc(void *owner, size_t bytes)
@@ -271,7 +272,7 @@ static void *remember_alloc(void *owner, size_t bytes)
         list->items = grown;
         list->cap = cap;
     }
-    void *p = oc_aligned_alloc(bytes);
+    void *p = oc_budget_alloc(&list->budget, bytes);
     if (p) list->items[list->count++] = p;
     return p;
 }
@@ -295,8 +296,10 @@ static onnxc_status *infer_at_ones(const onnxc_model *m, oc_tensor *vals)
         }
     }
     size_t workspace;
-    computed_list list = {NULL, 0, 0};
-    oc_infer_opts opts = {false, true, remember_alloc, &list, NULL, 1};
+    computed_list list = {NULL, 0, 0, {.owner = "session", .limit = m->limits.max_bytes}};
+    uint64_t ops = 0;
+    oc_infer_opts opts = {false,      true, remember_alloc, &list, NULL,
+                          1,          &m->limits, &list.budget, &ops, m->limits.max_ops};
     onnxc_status *st = oc_infer_shapes(m, vals, &opts, NULL, &workspace);
     for (size_t i = 0; i < list.count; i++) oc_aligned_free(list.items[i]);
     free(list.items);

@@ -14,7 +14,7 @@ void cli_run_help(FILE *f)
           "                 [--seed S] [--profile FILE.json] [--no-optimize]\n"
           "\n"
           "Runs MODEL once and prints each output's name, type and shape; for a 2-D [N, C]\n"
-          "float output also the top-5 classes and scores of each row.\n"
+          "float output also the top-5 classes and scores of each row (the first 16).\n"
           "\n"
           "Options:\n"
           "  --input [NAME=]FILE  an input tensor from an ONNX TensorProto .pb or a NumPy .npy\n"
@@ -104,38 +104,43 @@ static int parse_run_args(int argc, char **argv, run_options *o)
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-/* The index of the largest value of row not yet taken (NaN never wins). */
-static size_t best_unused(const oc_tensor *t, size_t row, const size_t *taken, size_t n_taken)
+/* Rows whose top-5 is printed: a hostile model's output may have millions. */
+#define TOP5_ROWS 16
+
+/* v ranks above w: larger, and NaN below every number (ties keep the
+ * earlier class). */
+static bool ranks_above(double v, double w) { return !isnan(v) && (isnan(w) || v > w); }
+
+/* The n (<= 5) best classes of row, best first, in one pass. */
+static void top_classes(const oc_tensor *t, size_t row, size_t n, size_t *top, double *score)
 {
-    size_t classes = (size_t)t->dims[1], best = SIZE_MAX;
-    double best_value = 0;
+    size_t classes = (size_t)t->dims[1], kept = 0;
     for (size_t c = 0; c < classes; c++) {
-        bool used = false;
-        for (size_t k = 0; k < n_taken && !used; k++) used = taken[k] == c;
         double v = cli_element_double(t->dtype, t->data, row * classes + c);
-        if (used || (isnan(v) && best != SIZE_MAX)) continue;
-        if (best == SIZE_MAX || v > best_value || isnan(best_value)) {
-            best = c;
-            best_value = v;
+        if (kept == n && !ranks_above(v, score[n - 1])) continue;
+        size_t at = kept < n ? kept++ : n - 1;
+        for (; at > 0 && ranks_above(v, score[at - 1]); at--) {
+            top[at] = top[at - 1];
+            score[at] = score[at - 1];
         }
+        top[at] = c;
+        score[at] = v;
     }
-    return best;
 }
 
 static void print_top5(const oc_tensor *t)
 {
     size_t rows = (size_t)t->dims[0], classes = (size_t)t->dims[1];
-    size_t n = classes < 5 ? classes : 5;
-    for (size_t r = 0; r < rows; r++) {
+    size_t n = classes < 5 ? classes : 5, shown = rows < TOP5_ROWS ? rows : TOP5_ROWS;
+    for (size_t r = 0; r < shown; r++) {
         size_t top[5];
+        double score[5];
+        top_classes(t, r, n, top, score);
         printf("  row %zu top-%zu:", r, n);
-        for (size_t k = 0; k < n; k++) {
-            top[k] = best_unused(t, r, top, k);
-            printf("%s class %zu (%.6g)", k ? "," : "", top[k],
-                   cli_element_double(t->dtype, t->data, r * classes + top[k]));
-        }
+        for (size_t k = 0; k < n; k++) printf("%s class %zu (%.6g)", k ? "," : "", top[k], score[k]);
         putchar('\n');
     }
+    if (shown < rows) printf("  ... and %zu more rows\n", rows - shown);
 }
 
 /* The first few values, and for floats min, max and mean. */

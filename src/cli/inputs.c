@@ -149,21 +149,19 @@ static uint16_t half_of_fraction(uint64_t k)
     return (uint16_t)(exponent << 10 | mantissa);
 }
 
-/* Uniform values in [0, 1) for float types; other types stay zero. */
+/* Uniform values in [0, 1) for float types; other types stay zero. One
+ * loop per type: inputs may be big. */
 static void fill_uniform(onnxc_dtype dtype, void *data, size_t count, uint64_t *state)
 {
-    for (size_t i = 0; i < count; i++) {
-        uint64_t r = next_random(state);
-        if (dtype == ONNXC_DTYPE_FLOAT) {
-            float v = (float)(r >> 40) * 0x1p-24f;
-            memcpy((float *)data + i, &v, sizeof v);
-        } else if (dtype == ONNXC_DTYPE_DOUBLE) {
-            double v = (double)(r >> 11) * 0x1p-53;
-            memcpy((double *)data + i, &v, sizeof v);
-        } else if (dtype == ONNXC_DTYPE_FLOAT16) {
-            uint16_t v = half_of_fraction(r >> 53);
-            memcpy((uint16_t *)data + i, &v, sizeof v);
-        }
+    if (dtype == ONNXC_DTYPE_FLOAT) {
+        float *p = data;
+        for (size_t i = 0; i < count; i++) p[i] = (float)(next_random(state) >> 40) * 0x1p-24f;
+    } else if (dtype == ONNXC_DTYPE_DOUBLE) {
+        double *p = data;
+        for (size_t i = 0; i < count; i++) p[i] = (double)(next_random(state) >> 11) * 0x1p-53;
+    } else if (dtype == ONNXC_DTYPE_FLOAT16) {
+        uint16_t *p = data;
+        for (size_t i = 0; i < count; i++) p[i] = half_of_fraction(next_random(state) >> 53);
     }
 }
 
@@ -201,13 +199,27 @@ static const char *generated_kind(onnxc_dtype dtype)
     return "zeros (integer inputs are not randomized)";
 }
 
-static onnxc_status *generate_input(cli_inputs *in, size_t index, uint64_t seed, uint64_t *state)
+/* Generated inputs stop at a session's default memory limit in total: a
+ * hostile model's declared shapes must not make the CLI allocate (and fill)
+ * more than the library would let a run hold. */
+#define GENERATED_MAX_BYTES ONNXC_DEFAULT_SESSION_MAX_BYTES
+
+static onnxc_status *generate_input(cli_inputs *in, size_t index, uint64_t seed, uint64_t *state,
+                                    uint64_t *generated_bytes)
 {
     onnxc_tensor_info info;
     oc_tensor t;
     char syms[256], shape[OC_SHAPE_STR_MAX];
     OC_TRY(onnxc_model_input(in->model, index, &info));
     OC_TRY(generated_shape(&info, &t, syms, sizeof syms));
+    if (t.nbytes > GENERATED_MAX_BYTES - *generated_bytes)
+        return oc_error(ONNXC_ERR_LIMIT,
+                        "input '%s' not given: generating %s %s (%zu bytes) would pass the %" PRIu64
+                        " bytes onnxc generates for inputs in total; give it with --input",
+                        info.name, onnxc_dtype_name(t.dtype),
+                        oc_shape_str(t.dims, t.rank, shape, sizeof shape), t.nbytes,
+                        (uint64_t)GENERATED_MAX_BYTES);
+    *generated_bytes += t.nbytes;
     void *data = calloc(t.nbytes ? t.nbytes : 1, 1);
     if (!data) return oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes for input '%s'",
                                t.nbytes, info.name);
@@ -222,11 +234,12 @@ static onnxc_status *generate_input(cli_inputs *in, size_t index, uint64_t seed,
 
 static onnxc_status *generate_missing_inputs(cli_inputs *in, uint64_t seed)
 {
-    uint64_t state = seed;
+    uint64_t state = seed, generated_bytes = 0;
     for (size_t i = 0; i < onnxc_model_input_count(in->model); i++) {
         onnxc_tensor_info info;
         OC_TRY(onnxc_model_input(in->model, i, &info));
-        if (!file_bound_to(in, info.name)) OC_TRY(generate_input(in, i, seed, &state));
+        if (!file_bound_to(in, info.name))
+            OC_TRY(generate_input(in, i, seed, &state, &generated_bytes));
     }
     return NULL;
 }

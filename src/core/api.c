@@ -15,7 +15,9 @@ const char *onnxc_version(void) { return ONNXC_VERSION_STRING; }
 
 void onnxc_model_options_init(onnxc_model_options *options)
 {
-    if (options) options->optimize = 1;
+    if (!options) return;
+    memset(options, 0, sizeof *options);
+    options->optimize = 1;
 }
 
 void onnxc_model_free(onnxc_model *m)
@@ -61,8 +63,13 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
                                 onnxc_model **out_model)
 {
     *took_source = false;
+    oc_limits limits;
+    OC_TRY(oc_limits_from_options(options, &limits));
     onnxc_model *m = calloc(1, sizeof *m);
     if (!m) return oc_no_memory();
+    m->limits = limits;
+    m->budget = (oc_budget){.owner = "model", .limit = limits.max_bytes};
+    m->arena.budget = &m->budget;
     onnxc_status *st = NULL;
     if (path && !(m->path = oc_arena_strdup(&m->arena, path))) st = oc_no_memory();
     bool borrowed = false;
@@ -85,6 +92,8 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
     if (!st) st = oc_pack_nodes(m);
     if (!st) st = fill_info(m, m->n_inputs, m->inputs, &m->input_info);
     if (!st) st = fill_info(m, m->n_outputs, m->outputs, &m->output_info);
+    /* An allocation the limit refused surfaced as out of memory: say why. */
+    st = oc_budget_explain(&m->budget, st);
     if (st) {
         onnxc_model_free(m);
         return st;

@@ -187,13 +187,56 @@ static onnxc_status *mark_needed(const onnxc_model *m, bool *needed)
     return NULL;
 }
 
-static onnxc_status *cycle_error(const onnxc_model *m, const bool *needed, const int *pending)
+/* Of the nodes Kahn's algorithm could not order (pending > 0: on a cycle or
+ * after one), keeps those on a cycle (or between cycles) by peeling off,
+ * repeatedly, the ones none of the others read: what the message lists. */
+static onnxc_status *on_cycle(const onnxc_model *m, const bool *needed, const int *pending,
+                              const int *users_start, const int *users, bool *cyclic)
 {
+    size_t nn = (size_t)m->n_nodes + 1;
+    int *readers = calloc(nn, sizeof *readers); /* unordered nodes reading each one */
+    int *sinks = malloc(nn * sizeof *sinks);
+    if (!readers || !sinks) {
+        free(readers);
+        free(sinks);
+        return oc_no_memory();
+    }
+    for (int n = 0; n < m->n_nodes; n++) cyclic[n] = needed[n] && pending[n] > 0;
+    int top = 0;
+    for (int n = 0; n < m->n_nodes; n++) {
+        if (!cyclic[n]) continue;
+        for (int e = users_start[n]; e < users_start[n + 1]; e++) readers[n] += cyclic[users[e]];
+        if (readers[n] == 0) sinks[top++] = n;
+    }
+    /* A node's producers are found through its inputs (the CSR goes the other way). */
+    while (top > 0) {
+        const oc_node *node = &m->nodes[sinks[--top]];
+        cyclic[node->index] = false;
+        for (int i = 0; i < node->n_inputs; i++) {
+            int p = node->inputs[i] >= 0 ? m->values[node->inputs[i]].producer : -1;
+            if (p >= 0 && cyclic[p] && --readers[p] == 0) sinks[top++] = p;
+        }
+    }
+    free(readers);
+    free(sinks);
+    return NULL;
+}
+
+static onnxc_status *cycle_error(const onnxc_model *m, const bool *needed, const int *pending,
+                                 const int *users_start, const int *users)
+{
+    bool *cyclic = calloc((size_t)m->n_nodes + 1, sizeof *cyclic);
+    if (!cyclic) return oc_no_memory();
+    onnxc_status *st = on_cycle(m, needed, pending, users_start, users, cyclic);
+    if (st) {
+        free(cyclic);
+        return st;
+    }
     char names[512] = "";
     size_t used = 0;
     int shown = 0, total = 0;
     for (int n = 0; n < m->n_nodes; n++) {
-        if (!needed[n] || pending[n] == 0) continue;
+        if (!cyclic[n]) continue;
         total++;
         if (shown < 6 && used < sizeof names) {
             const oc_node *node = &m->nodes[n];
@@ -208,6 +251,7 @@ static onnxc_status *cycle_error(const onnxc_model *m, const bool *needed, const
             shown++;
         }
     }
+    free(cyclic);
     if (used >= sizeof names) used = sizeof names - 1;
     return oc_error(ONNXC_ERR_MODEL, "the graph has a cycle through %d node%s: %s%s", total,
                     total == 1 ? "" : "s", names, total > shown ? ", ..." : "");
@@ -277,7 +321,7 @@ static onnxc_status *topo_sort(onnxc_model *m, const bool *needed)
         for (int e = users_start[n]; e < users_start[n + 1]; e++)
             if (--pending[users[e]] == 0) queue[tail++] = users[e];
     }
-    if (m->n_order != needed_count) st = cycle_error(m, needed, pending);
+    if (m->n_order != needed_count) st = cycle_error(m, needed, pending, users_start, users);
 done:
     free(pending);
     free(users_start);

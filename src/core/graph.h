@@ -28,6 +28,15 @@ typedef struct oc_infer_opts {
     const bool *unfold;
     /* Threads the runs will have (ops may size scratch per thread); >= 1. */
     int threads;
+    /* Every inferred value is checked against these (NULL: no limits). */
+    const oc_limits *limits;
+    /* What alloc charges (may be NULL), for the message when it refuses;
+     * scratch for evaluating a node is charged to it too. */
+    oc_budget *budget;
+    /* Work evaluating nodes here adds to *ops_used (NULL: not counted),
+     * refused past max_ops (0: no limit). */
+    uint64_t *ops_used;
+    uint64_t max_ops;
 } oc_infer_opts;
 
 /* Shape inference over the execution order (infer.c). vals has one entry per
@@ -57,5 +66,11 @@ void oc_lifetimes(const onnxc_model *m, const bool *skip, int *first, int *last)
  * for values not in the arena. */
 onnxc_status *oc_plan_memory(const onnxc_model *m, const oc_tensor *vals, const bool *skip,
                              size_t *offsets, size_t *total);
+
+/* The estimated cost of running node n on the shapes in vals (one entry per
+ * value), in multiply-accumulates of a blocked kernel (work.c). */
+uint64_t oc_node_ops(const oc_node *n, const oc_tensor *vals);
+/* Adds ops to *used unless that passes limit (0: no limit); false then. */
+bool oc_ops_take(uint64_t *used, uint64_t limit, uint64_t ops);
 
 #endif

@@ -2,6 +2,8 @@
  * already known: at load it folds constant subgraphs into constants; in a
  * session it computes shape subgraphs (Shape -> Gather -> Concat -> Reshape)
  * once the bound shapes are known, so later nodes see their values. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,17 +47,24 @@ static bool shape_inputs_known(const oc_node *node, const oc_tensor *const *in)
 static onnxc_status *evaluate(const oc_node *node, const oc_tensor *const *in, oc_tensor *const *out,
                               size_t workspace, const oc_infer_opts *opts)
 {
+    char what[300];
     for (int o = 0; o < node->n_outputs; o++) {
         if (!out[o]) continue;
         out[o]->data = out[o]->nbytes ? opts->alloc(opts->owner, out[o]->nbytes) : (void *)no_elements;
-        if (!out[o]->data) return oc_no_memory();
+        if (out[o]->data) continue;
+        if (!opts->budget || !opts->budget->refused) return oc_no_memory();
+        snprintf(what, sizeof what, "computing output '%s'", node->output_names[o]);
+        return oc_node_error_prefix(node, oc_budget_error(opts->budget, out[o]->nbytes, what));
     }
+    if (workspace && !oc_budget_take(opts->budget, workspace))
+        return oc_node_error_prefix(node, oc_budget_error(opts->budget, workspace, "its scratch"));
     void *ws = workspace ? oc_aligned_alloc(workspace) : NULL;
-    if (workspace && !ws) return oc_no_memory();
+    onnxc_status *st = workspace && !ws ? oc_no_memory() : NULL;
     oc_run_ctx ctx = {node,     node->params, node->n_inputs, in, node->n_outputs, out,
                       ws,       workspace,    NULL};
-    onnxc_status *st = node->op->run(&ctx);
+    if (!st) st = node->op->run(&ctx);
     oc_aligned_free(ws);
+    if (workspace) oc_budget_give(opts->budget, workspace);
     return st;
 }
 
@@ -83,12 +92,20 @@ static onnxc_status *infer_node(const oc_node *node, const oc_tensor **in, oc_te
         if (out[o]->dtype == ONNXC_DTYPE_UNDEFINED)
             return oc_node_error(node, ONNXC_ERR_INTERNAL, "inference left output %d untyped", o);
         onnxc_status *st = oc_tensor_set_sizes(out[o]);
+        if (!st) st = oc_limits_check_tensor(opts->limits, out[o]);
         if (st)
             return oc_node_error_prefix(node,
                                         oc_error_prefix(st, "output '%s'", node->output_names[o]));
     }
     bool computable = (node->op->flags & OC_OP_SHAPE_ONLY) || all_inputs(node, in, true);
     if (opts->evaluate && computable) {
+        uint64_t ops = oc_node_ops(node, vals);
+        if (opts->ops_used && !oc_ops_take(opts->ops_used, opts->max_ops, ops))
+            return oc_node_error(node, ONNXC_ERR_LIMIT,
+                                 "computing it now would take about %" PRIu64 " operations with %"
+                                 PRIu64 " spent, beyond the %s's limit of %" PRIu64 " (max_ops)",
+                                 ops, *opts->ops_used, opts->budget ? opts->budget->owner : "model",
+                                 opts->max_ops);
         OC_TRY(evaluate(node, in, out, ctx.workspace, opts));
         if (evaluated) evaluated[node->index] = true;
     } else if (ctx.workspace > *workspace) {
@@ -140,11 +157,7 @@ static onnxc_status *check_input_dtypes(const onnxc_model *m)
     return NULL;
 }
 
-static void *model_alloc(void *owner, size_t bytes)
-{
-    void *p = oc_aligned_alloc(bytes);
-    return p && !oc_model_own(owner, p) ? p : NULL;
-}
+static void *model_alloc(void *owner, size_t bytes) { return oc_model_alloc(owner, bytes); }
 
 /* Per value: read by exactly one node (folded ones included: a session may
  * recompute them) and neither a graph output nor bindable. */
@@ -208,6 +221,7 @@ static onnxc_status *initial_values(const onnxc_model *m, oc_tensor *vals)
             vals[i].rank = v->decl->rank;
             memcpy(vals[i].dims, v->decl->dims, sizeof vals[i].dims);
             onnxc_status *st = oc_tensor_set_sizes(&vals[i]);
+            if (!st) st = oc_limits_check_tensor(&m->limits, &vals[i]);
             if (st) return oc_error_prefix(st, "graph input '%s'", v->name);
         }
     }
@@ -258,7 +272,9 @@ onnxc_status *oc_infer_static(onnxc_model *m)
     oc_tensor *vals = calloc((size_t)m->n_values + 1, sizeof *vals);
     bool *folded = calloc((size_t)m->n_nodes + 1, sizeof *folded);
     onnxc_status *st = m->folded && vals && folded ? initial_values(m, vals) : oc_no_memory();
-    oc_infer_opts opts = {true, true, model_alloc, m, NULL, 1};
+    uint64_t ops_used = 0;
+    oc_infer_opts opts = {true,      true,       model_alloc, m,           NULL, 1,
+                          &m->limits, &m->budget, &ops_used,   m->limits.max_ops};
     size_t workspace;
     /* m->folded stays all false during the pass: nothing is skipped yet. */
     if (!st) st = oc_infer_shapes(m, vals, &opts, folded, &workspace);

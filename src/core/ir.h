@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "onnxc.h"
+#include "budget.h"
 #include "status.h"
 #include "util.h"
 
@@ -176,6 +177,8 @@ int oc_name_map_find(const oc_name_map *map, const struct oc_value *values, cons
 void oc_name_map_free(oc_name_map *map);
 
 struct onnxc_model {
+    oc_limits limits;          /* from the options */
+    oc_budget budget;          /* the bytes the model holds, against limits.max_bytes */
     oc_arena arena;            /* every string, array and parameter block */
     void **buffers;            /* tensor data owned by the model, freed with free() */
     size_t n_buffers, cap_buffers;
@@ -215,6 +218,10 @@ struct onnxc_model {
 /* Registers data (from malloc) to be freed with the model; frees it and
  * fails when out of memory. */
 onnxc_status *oc_model_own(onnxc_model *m, void *data);
+/* An OC_ALIGN-aligned buffer of bytes (at least 1) charged to the model's
+ * budget and freed with it; NULL when refused (m->budget says so) or out of
+ * memory. */
+void *oc_model_alloc(onnxc_model *m, size_t bytes);
 /* Registers an mmap'ed region to be unmapped with the model; unmaps it and
  * fails when out of memory. */
 onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len);

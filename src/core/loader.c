@@ -3,6 +3,7 @@
  * unpacked by protobuf-c and converted into the model's arena. */
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,11 +320,33 @@ static onnxc_status *compact_model(const uint8_t *data, size_t size, byte_buf *o
     return NULL;
 }
 
+/* ---- protobuf-c's allocations, charged to the model ---------------------- */
+
+/* Charged at their usable size, which free gives back; a raw_data block that
+ * a tensor takes over is never freed here and stays charged. */
+static void *pb_alloc(void *budget, size_t size)
+{
+    oc_budget *b = budget;
+    if (!oc_budget_take(b, size)) return NULL; /* refused before allocating */
+    void *p = malloc(size ? size : 1);
+    oc_budget_give(b, size);
+    if (p) b->used += malloc_usable_size(p); /* what pb_free gives back */
+    return p;
+}
+
+static void pb_free(void *budget, void *p)
+{
+    if (!p) return;
+    oc_budget_give(budget, malloc_usable_size(p));
+    free(p);
+}
+
 /* ---- small helpers ------------------------------------------------------- */
 
 typedef struct loader {
     onnxc_model *m;
     oc_external_dir ext;
+    oc_decode_limits lim;    /* the model's limits and budget */
     const uint8_t *source;   /* the model's bytes, when they outlive the model */
     const borrow_list *raws; /* initializer payloads left in source (or NULL) */
     bool borrowed;           /* some tensor points into source */
@@ -382,7 +405,7 @@ static onnxc_status *find_duplicate(const char *const *names, size_t n, const ch
 static onnxc_status *decode_owned_tensor(loader *L, Onnx__TensorProto *pb, oc_tensor *t)
 {
     oc_data_kind kind;
-    OC_TRY(oc_pb_decode_tensor(pb, &L->ext, t, &kind));
+    OC_TRY(oc_pb_decode_tensor(pb, &L->ext, &L->lim, t, &kind));
     onnxc_status *st = NULL;
     if (kind == OC_DATA_MALLOC) st = oc_model_own(L->m, t->data);
     else if (kind == OC_DATA_MAP) st = oc_model_own_map(L->m, t->data, t->nbytes);
@@ -644,8 +667,8 @@ static onnxc_status *convert_initializers(loader *L, const Onnx__GraphProto *g)
         if (L->raws && (size_t)i < L->raws->count && L->raws->items[i].len) {
             const borrowed_raw *r = &L->raws->items[i];
             oc_data_kind kind;
-            OC_TRY(oc_pb_decode_tensor_borrowed(pb, L->source + r->offset, r->len, &init->tensor,
-                                                &kind));
+            OC_TRY(oc_pb_decode_tensor_borrowed(pb, L->source + r->offset, r->len, &L->lim,
+                                                &init->tensor, &kind));
             if (kind == OC_DATA_BORROWED) L->borrowed = true;
             if (kind == OC_DATA_MALLOC) OC_TRY(oc_model_own(m, init->tensor.data));
             continue;
@@ -673,8 +696,9 @@ static const char *non_tensor_kind(const Onnx__TypeProto *tp)
 
 static onnxc_status *convert_shape(onnxc_model *m, const Onnx__TensorShapeProto *shape, oc_type_decl *d)
 {
-    if (shape->n_dim > OC_MAX_RANK)
-        return oc_error(ONNXC_ERR_LIMIT, "rank %zu exceeds onnxc's limit of %d", shape->n_dim, OC_MAX_RANK);
+    if (shape->n_dim > (size_t)m->limits.max_rank)
+        return oc_error(ONNXC_ERR_LIMIT, "rank %zu exceeds the limit of %d (max_rank)", shape->n_dim,
+                        m->limits.max_rank);
     d->rank = (int)shape->n_dim;
     for (int i = 0; i < d->rank; i++) {
         const Onnx__TensorShapeProto__Dimension *dim = shape->dim[i];
@@ -765,6 +789,10 @@ static onnxc_status *load(onnxc_model *m, const void *data, size_t size, const c
                           bool keep, bool *borrowed)
 {
     if (!m || (!data && size)) return oc_error(ONNXC_ERR_ARGUMENT, "oc_load_model: NULL model or data");
+    /* A model zeroed by its caller (tests) gets the default limits. */
+    if (!m->limits.max_rank) m->limits = oc_limits_default();
+    if (!m->budget.owner) m->budget = (oc_budget){.owner = "model", .limit = m->limits.max_bytes};
+    m->arena.budget = &m->budget;
     OC_TRY(check_wire(data, size, &onnx__model_proto__descriptor));
     byte_buf compacted = {0};
     borrow_list raws = {0};
@@ -780,13 +808,23 @@ static onnxc_status *load(onnxc_model *m, const void *data, size_t size, const c
         bytes = compacted.data;
         n_bytes = compacted.len;
     }
-    Onnx__ModelProto *pb = onnx__model_proto__unpack(NULL, n_bytes, bytes);
-    onnxc_status *st = pb ? NULL : oc_error(ONNXC_ERR_PARSE, "not a valid ONNX model protobuf");
-    loader L = {.m = m, .ext = {.dir = model_dir, .real_dir = NULL}, .source = data,
+    /* protobuf-c's allocations are charged to the model: a small file can
+     * unpack into many times its size (a 1-byte varint into an 8-byte int,
+     * a 2-byte empty string into a pointer and a heap block). */
+    ProtobufCAllocator allocator = {pb_alloc, pb_free, &m->budget};
+    Onnx__ModelProto *pb = onnx__model_proto__unpack(&allocator, n_bytes, bytes);
+    onnxc_status *st = NULL;
+    if (!pb && m->budget.refused)
+        st = oc_error_prefix(oc_budget_explain(&m->budget, oc_no_memory()), "decoding the protobuf");
+    else if (!pb)
+        st = oc_error(ONNXC_ERR_PARSE, "not a valid ONNX model protobuf");
+    loader L = {.m = m, .ext = {.dir = model_dir, .real_dir = NULL},
+                .lim = {&m->limits, &m->budget}, .source = data,
                 .raws = keep ? &raws : NULL, .borrowed = false};
     if (!st) st = convert_model(&L, pb);
     oc_external_dir_free(&L.ext);
-    if (pb) onnx__model_proto__free_unpacked(pb, NULL); /* raw_data taken by tensors was detached */
+    /* raw_data taken by tensors was detached (and stays charged: the model holds it). */
+    if (pb) onnx__model_proto__free_unpacked(pb, &allocator);
     free(compacted.data);
     free(raws.items);
     if (borrowed) *borrowed = L.borrowed;

@@ -1,4 +1,5 @@
 /* Model-wide helpers: owned buffers and node-qualified errors. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@ onnxc_status *oc_model_own(onnxc_model *m, void *data)
     }
     m->buffers[m->n_buffers++] = data;
     return NULL;
+}
+
+void *oc_model_alloc(onnxc_model *m, size_t bytes)
+{
+    void *p = oc_budget_alloc(&m->budget, bytes ? bytes : 1);
+    return p && !oc_model_own(m, p) ? p : NULL;
 }
 
 onnxc_status *oc_model_own_map(onnxc_model *m, void *addr, size_t len)
@@ -72,14 +79,17 @@ void oc_model_release(onnxc_model *m)
     oc_arena_free(&m->arena);
 }
 
+/* "node 'conv1' (Conv, opset 13)"; before the opset is resolved (linking
+ * errors), "node 'conv1' (Conv)". */
 static void node_label(const oc_node *n, char *buf, size_t size)
 {
+    char opset[32] = "";
+    if (n->opset > 0) snprintf(opset, sizeof opset, ", opset %" PRId64, n->opset);
+    const char *op = n->op_type ? n->op_type : "?";
     if (n->name && n->name[0])
-        snprintf(buf, size, "node '%s' (%s, opset %d)", n->name, n->op_type ? n->op_type : "?",
-                 (int)n->opset);
+        snprintf(buf, size, "node '%s' (%s%s)", n->name, op, opset);
     else
-        snprintf(buf, size, "node #%d (%s, opset %d)", n->index, n->op_type ? n->op_type : "?",
-                 (int)n->opset);
+        snprintf(buf, size, "node #%d (%s%s)", n->index, op, opset);
 }
 
 onnxc_status *oc_node_error_prefix(const oc_node *n, onnxc_status *st)

@@ -369,9 +369,8 @@ static onnxc_status *new_constant(opt *o, const char *base, const char *suffix, 
     memset(t, 0, sizeof *t);
     oc_tensor_copy_type(t, like);
     OC_TRY(oc_tensor_set_sizes(t));
-    t->data = oc_aligned_alloc(t->nbytes ? t->nbytes : 1);
+    t->data = oc_model_alloc(m, t->nbytes);
     if (!t->data) return oc_no_memory();
-    OC_TRY(oc_model_own(m, t->data));
     int id = m->n_values++;
     oc_value *v = &m->values[id];
     memset(v, 0, sizeof *v);

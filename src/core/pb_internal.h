@@ -29,18 +29,27 @@ typedef enum oc_data_kind {
     OC_DATA_BORROWED /* t->data points into the model file's bytes, kept by the model */
 } oc_data_kind;
 
-/* Decodes pb into t. ext NULL refuses external data. The raw_data buffer is
- * taken from pb (pb->raw_data.data is set to NULL) rather than copied. On
- * success the caller owns t->data as *kind says; on error nothing is left
- * allocated. Messages name the tensor. */
-onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, oc_tensor *t,
-                                  oc_data_kind *kind);
+/* What decoding a model's tensors is held to: the model's limits and the
+ * budget its tensor data is charged to (both NULL: no limits, as for the
+ * CLI's tensor files). raw_data is charged while protobuf-c unpacks it. */
+typedef struct oc_decode_limits {
+    const oc_limits *limits;
+    oc_budget *budget;
+} oc_decode_limits;
+
+/* Decodes pb into t. ext NULL refuses external data; lim NULL: no limits.
+ * The raw_data buffer is taken from pb (pb->raw_data.data is set to NULL)
+ * rather than copied. On success the caller owns t->data as *kind says; on
+ * error nothing is left allocated. Messages name the tensor. */
+onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext,
+                                  const oc_decode_limits *lim, oc_tensor *t, oc_data_kind *kind);
 
 /* Decodes pb, whose raw_data payload (raw_len bytes at raw) was left out of
  * pb and lies in bytes that live as long as the model: used in place when
  * suitably aligned for the element type, else copied (and the source pages
  * handed back to the kernel, so the file is not resident twice). */
 onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t *raw, size_t raw_len,
-                                           oc_tensor *t, oc_data_kind *kind);
+                                           const oc_decode_limits *lim, oc_tensor *t,
+                                           oc_data_kind *kind);
 
 #endif

@@ -1,5 +1,6 @@
 /* Sessions: bound inputs, per-shape inference and memory plan, execution. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@ typedef struct binding {
     bool bound;
     oc_tensor t;    /* the caller's dtype, shape and buffer */
     void *snapshot; /* for inputs whose data decides shapes: the data planned with */
+    size_t snapshot_bytes;
 } binding;
 
 struct onnxc_session {
@@ -25,6 +27,9 @@ struct onnxc_session {
     bool *known;          /* per value: data fixed at planning (constants, computed values) */
     void **computed;      /* buffers of values computed by inference (freed at replan) */
     size_t n_computed, cap_computed;
+    size_t computed_bytes; /* their total, charged to the budget */
+    oc_budget budget;     /* what the session holds, against options.max_bytes */
+    uint64_t max_ops;     /* options.max_ops, resolved */
     bool planned;         /* vals/offsets match the bound shapes */
     void *arena;
     size_t arena_size;
@@ -145,10 +150,7 @@ onnxc_status *onnxc_session_profile(onnxc_session *s, const onnxc_node_timing **
 
 void onnxc_session_options_init(onnxc_session_options *options)
 {
-    if (options) {
-        options->threads = 0;
-        options->profile = 0;
-    }
+    if (options) memset(options, 0, sizeof *options); /* every default is 0 */
 }
 
 onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session_options *options,
@@ -164,6 +166,9 @@ onnxc_status *onnxc_session_create(const onnxc_model *model, const onnxc_session
     if (!s) return oc_no_memory();
     size_t n = (size_t)model->n_values + 1;
     s->model = model;
+    uint64_t max_bytes = options && options->max_bytes ? options->max_bytes : ONNXC_DEFAULT_SESSION_MAX_BYTES;
+    s->budget = (oc_budget){.owner = "session", .limit = max_bytes};
+    s->max_ops = options && options->max_ops ? options->max_ops : model->limits.max_ops;
     s->vals = calloc(n, sizeof *s->vals);
     s->bindings = calloc(n, sizeof *s->bindings);
     s->offsets = calloc(n, sizeof *s->offsets);
@@ -188,6 +193,8 @@ static void free_computed(onnxc_session *s)
 {
     for (size_t i = 0; i < s->n_computed; i++) oc_aligned_free(s->computed[i]);
     s->n_computed = 0;
+    oc_budget_give(&s->budget, s->computed_bytes);
+    s->computed_bytes = 0;
 }
 
 void onnxc_session_free(onnxc_session *s)
@@ -213,8 +220,9 @@ void onnxc_session_free(onnxc_session *s)
 
 static const unsigned char no_data[OC_ALIGN];
 
-static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const int64_t *shape,
-                                   int rank, const void *data, size_t nbytes, oc_tensor *t)
+static onnxc_status *check_binding(const oc_value *v, const oc_limits *limits, onnxc_dtype dtype,
+                                   const int64_t *shape, int rank, const void *data, size_t nbytes,
+                                   oc_tensor *t)
 {
     char want[OC_SHAPE_STR_MAX], got[OC_SHAPE_STR_MAX];
     if (rank < 0 || rank > OC_MAX_RANK)
@@ -222,6 +230,9 @@ static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const i
                         OC_MAX_RANK);
     if (rank > 0 && !shape)
         return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': shape is NULL", v->name);
+    if (rank > limits->max_rank)
+        return oc_error(ONNXC_ERR_LIMIT, "input '%s': rank %d exceeds the limit of %d (max_rank)",
+                        v->name, rank, limits->max_rank);
     if (onnxc_dtype_size(dtype) == 0)
         return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': element type %s (%d) is not supported",
                         v->name, onnxc_dtype_name(dtype), (int)dtype);
@@ -249,6 +260,7 @@ static onnxc_status *check_binding(const oc_value *v, onnxc_dtype dtype, const i
                             oc_shape_str(shape, rank, got, sizeof got));
     }
     onnxc_status *st = oc_tensor_set_sizes(t);
+    if (!st) st = oc_limits_check_tensor(limits, t);
     if (st) return oc_error_prefix(st, "input '%s'", v->name);
     if (nbytes != t->nbytes)
         return oc_error(ONNXC_ERR_ARGUMENT, "input '%s': %zu bytes given, shape %s of %s needs %zu",
@@ -264,7 +276,8 @@ static onnxc_status *bind_value(onnxc_session *s, int id, onnxc_dtype dtype, con
                                 int rank, const void *data, size_t nbytes)
 {
     oc_tensor t;
-    OC_TRY(check_binding(&s->model->values[id], dtype, shape, rank, data, nbytes, &t));
+    OC_TRY(check_binding(&s->model->values[id], &s->model->limits, dtype, shape, rank, data, nbytes,
+                         &t));
     binding *b = &s->bindings[id];
     /* An overridden initializer's values feed planning (folded nodes, shapes). */
     if (!b->bound || !oc_tensor_same_shape(&b->t, &t) || s->model->values[id].overridable)
@@ -337,13 +350,23 @@ static onnxc_status *check_symbolic_dims(const onnxc_session *s)
     return st;
 }
 
-static onnxc_status *ensure_buffer(void **buf, size_t *size, size_t need)
+/* Grows *buf to need bytes, charged to b (checked before allocating). */
+static onnxc_status *ensure_buffer(oc_budget *b, void **buf, size_t *size, size_t need,
+                                   const char *what)
 {
     if (need <= *size && *buf) return NULL;
     oc_aligned_free(*buf);
+    oc_budget_give(b, *size);
+    *buf = NULL;
+    *size = 0;
+    if (!oc_budget_take(b, need)) return oc_budget_error(b, need, what);
     *buf = oc_aligned_alloc(need ? need : 1);
-    *size = *buf ? need : 0;
-    return *buf ? NULL : oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes", need);
+    if (!*buf) {
+        oc_budget_give(b, need);
+        return oc_error(ONNXC_ERR_MEMORY, "cannot allocate %zu bytes for %s", need, what);
+    }
+    *size = need;
+    return NULL;
 }
 
 /* Storage for values inference computes (shape subgraphs). */
@@ -357,8 +380,10 @@ static void *session_alloc(void *owner, size_t bytes)
         s->computed = grown;
         s->cap_computed = cap;
     }
-    void *p = oc_aligned_alloc(bytes);
-    if (p) s->computed[s->n_computed++] = p;
+    void *p = oc_budget_alloc(&s->budget, bytes);
+    if (!p) return NULL;
+    s->computed[s->n_computed++] = p;
+    s->computed_bytes += bytes;
     return p;
 }
 
@@ -406,11 +431,22 @@ static onnxc_status *take_snapshots(onnxc_session *s)
 {
     for (int i = 0; i < s->model->n_values; i++) {
         binding *b = &s->bindings[i];
+        if (b->snapshot) oc_budget_give(&s->budget, b->snapshot_bytes);
         free(b->snapshot);
         b->snapshot = NULL;
         if (!b->bound || !s->model->values[i].shape_relevant) continue;
+        if (!oc_budget_take(&s->budget, b->t.nbytes)) {
+            char what[300];
+            snprintf(what, sizeof what, "the copy of input '%s' that decides shapes",
+                     s->model->values[i].name);
+            return oc_budget_error(&s->budget, b->t.nbytes, what);
+        }
         b->snapshot = malloc(b->t.nbytes ? b->t.nbytes : 1);
-        if (!b->snapshot) return oc_no_memory();
+        b->snapshot_bytes = b->t.nbytes;
+        if (!b->snapshot) {
+            oc_budget_give(&s->budget, b->t.nbytes);
+            return oc_no_memory();
+        }
         if (b->t.nbytes) memcpy(b->snapshot, b->t.data, b->t.nbytes);
     }
     return NULL;
@@ -426,6 +462,53 @@ static bool snapshots_match(const onnxc_session *s)
     return true;
 }
 
+/* "the largest planned tensor is 'x' (float32 [1, 64, 112, 112], 3211264
+ * bytes)", for the message when the plan does not fit. */
+static const char *largest_planned(const onnxc_session *s, char *buf, size_t size)
+{
+    const onnxc_model *m = s->model;
+    int best = -1;
+    for (int i = 0; i < m->n_values; i++)
+        if (s->offsets[i] != SIZE_MAX && (best < 0 || s->vals[i].nbytes > s->vals[best].nbytes))
+            best = i;
+    if (best < 0) return "no tensor is planned";
+    char shape[OC_SHAPE_STR_MAX];
+    const oc_tensor *t = &s->vals[best];
+    snprintf(buf, size, "the largest planned tensor is '%s' (%s %s, %zu bytes)", m->values[best].name,
+             onnxc_dtype_name(t->dtype), oc_shape_str(t->dims, t->rank, shape, sizeof shape),
+             t->nbytes);
+    return buf;
+}
+
+/* The run's estimated work (see onnxc_session_options.max_ops) against the
+ * limit, before anything is allocated for it. */
+static onnxc_status *check_run_ops(const onnxc_session *s, uint64_t ops)
+{
+    const onnxc_model *m = s->model;
+    uint64_t most = 0;
+    const oc_node *costliest = NULL;
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if (s->skip[node->index]) continue;
+        uint64_t node_ops = oc_node_ops(node, s->vals);
+        if (!costliest || node_ops > most) {
+            most = node_ops;
+            costliest = node;
+        }
+        (void)oc_ops_take(&ops, 0, node_ops); /* no limit: saturates */
+    }
+    if (ops <= s->max_ops) return NULL;
+    char who[300];
+    if (costliest->name[0])
+        snprintf(who, sizeof who, "'%s' (%s)", costliest->name, costliest->op_type);
+    else
+        snprintf(who, sizeof who, "#%d (%s)", costliest->index, costliest->op_type);
+    return oc_error(ONNXC_ERR_LIMIT,
+                    "the run would take about %" PRIu64 " operations (%" PRIu64 " in node %s), "
+                    "beyond the session's limit of %" PRIu64 " (max_ops)",
+                    ops, most, who, s->max_ops);
+}
+
 static onnxc_status *plan(onnxc_session *s)
 {
     const onnxc_model *m = s->model;
@@ -436,14 +519,41 @@ static onnxc_status *plan(onnxc_session *s)
     initial_values(s);
     memset(s->skip, 0, (size_t)m->n_nodes * sizeof *s->skip);
     size_t workspace, total;
-    oc_infer_opts opts = {false, true, session_alloc, s, s->unfold, oc_pool_size(s->pool)};
+    char largest[400];
+    uint64_t ops_used = 0; /* by the nodes computed while planning */
+    oc_infer_opts opts = {false,      true,       session_alloc, s,         s->unfold,
+                          oc_pool_size(s->pool), &m->limits, &s->budget, &ops_used, s->max_ops};
     OC_TRY(oc_infer_shapes(m, s->vals, &opts, s->skip, &workspace));
     for (int n = 0; n < m->n_nodes; n++)
         if (m->folded[n] && !s->unfold[n]) s->skip[n] = true;
+    OC_TRY(check_run_ops(s, ops_used));
     for (int i = 0; i < m->n_values; i++) s->known[i] = s->vals[i].data != NULL;
     OC_TRY(oc_plan_memory(m, s->vals, s->skip, s->offsets, &total));
-    OC_TRY(ensure_buffer(&s->arena, &s->arena_size, total));
-    OC_TRY(ensure_buffer(&s->workspace, &s->workspace_size, workspace));
+    /* Both buffers are given back before either grows, so a replan for
+     * smaller shapes is not refused for what the last plan held. */
+    if (total > s->arena_size || !s->arena) {
+        oc_aligned_free(s->arena);
+        oc_budget_give(&s->budget, s->arena_size);
+        s->arena = NULL;
+        s->arena_size = 0;
+    }
+    if (workspace > s->workspace_size || !s->workspace) {
+        oc_aligned_free(s->workspace);
+        oc_budget_give(&s->budget, s->workspace_size);
+        s->workspace = NULL;
+        s->workspace_size = 0;
+    }
+    onnxc_status *st = ensure_buffer(&s->budget, &s->arena, &s->arena_size, total,
+                                     "the run's tensors");
+    if (st && onnxc_status_code(st) == ONNXC_ERR_LIMIT) {
+        onnxc_status *why = oc_error(ONNXC_ERR_LIMIT, "%s; %s", onnxc_status_message(st),
+                                     largest_planned(s, largest, sizeof largest));
+        onnxc_status_free(st);
+        return why;
+    }
+    OC_TRY(st);
+    OC_TRY(ensure_buffer(&s->budget, &s->workspace, &s->workspace_size, workspace,
+                         "the nodes' scratch"));
     s->planned = true;
     return NULL;
 }

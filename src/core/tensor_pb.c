@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,12 +22,27 @@ static const char *tensor_label(const Onnx__TensorProto *pb)
 
 /* ---- shape and type ------------------------------------------------------ */
 
-static onnxc_status *decode_shape(const Onnx__TensorProto *pb, oc_tensor *t)
+static const oc_limits *limits_of(const oc_decode_limits *lim) { return lim ? lim->limits : NULL; }
+static oc_budget *budget_of(const oc_decode_limits *lim) { return lim ? lim->budget : NULL; }
+
+/* Charges the data of t to the model before it is allocated or mapped. */
+static onnxc_status *charge(const Onnx__TensorProto *pb, const oc_decode_limits *lim, const oc_tensor *t)
+{
+    oc_budget *b = budget_of(lim);
+    if (oc_budget_take(b, t->nbytes)) return NULL;
+    char what[300];
+    snprintf(what, sizeof what, "tensor '%s'", tensor_label(pb));
+    return oc_budget_error(b, t->nbytes, what);
+}
+
+static onnxc_status *decode_shape(const Onnx__TensorProto *pb, const oc_decode_limits *lim, oc_tensor *t)
 {
     const char *label = tensor_label(pb);
-    if (pb->n_dims > OC_MAX_RANK)
-        return oc_error(ONNXC_ERR_LIMIT, "tensor '%s' has rank %zu; onnxc supports ranks up to %d",
-                        label, pb->n_dims, OC_MAX_RANK);
+    const oc_limits *limits = limits_of(lim);
+    int max_rank = limits ? limits->max_rank : OC_MAX_RANK;
+    if (pb->n_dims > (size_t)max_rank)
+        return oc_error(ONNXC_ERR_LIMIT, "tensor '%s' has rank %zu; the limit is %d (max_rank)",
+                        label, pb->n_dims, max_rank);
     int dtype = pb->has_data_type ? pb->data_type : ONNXC_DTYPE_UNDEFINED;
     if (dtype == ONNXC_DTYPE_UNDEFINED)
         return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has no data_type", label);
@@ -42,7 +58,8 @@ static onnxc_status *decode_shape(const Onnx__TensorProto *pb, oc_tensor *t)
                             label, i, pb->dims[i]);
         t->dims[i] = pb->dims[i];
     }
-    return oc_error_prefix(oc_tensor_set_sizes(t), "tensor '%s'", label);
+    OC_TRY(oc_error_prefix(oc_tensor_set_sizes(t), "tensor '%s'", label));
+    return oc_error_prefix(oc_limits_check_tensor(limits, t), "tensor '%s'", label);
 }
 
 /* ---- typed data fields --------------------------------------------------- */
@@ -109,7 +126,8 @@ static void convert_typed(const Onnx__TensorProto *pb, onnxc_dtype dtype, size_t
     }
 }
 
-static onnxc_status *decode_typed(const Onnx__TensorProto *pb, oc_tensor *t, oc_data_kind *kind)
+static onnxc_status *decode_typed(const Onnx__TensorProto *pb, const oc_decode_limits *lim, oc_tensor *t,
+                                  oc_data_kind *kind)
 {
     const char *label = tensor_label(pb);
     enum typed_field want = field_for_dtype(t->dtype);
@@ -124,8 +142,12 @@ static onnxc_status *decode_typed(const Onnx__TensorProto *pb, oc_tensor *t, oc_
         return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has %zu values in %s but its shape needs %zu",
                         label, have, typed_field_names[want], t->count);
     if (t->count == 0) return NULL;
+    OC_TRY(charge(pb, lim, t));
     void *data = malloc(t->nbytes);
-    if (!data) return oc_no_memory();
+    if (!data) {
+        oc_budget_give(budget_of(lim), t->nbytes);
+        return oc_no_memory();
+    }
     convert_typed(pb, t->dtype, t->count, data);
     t->data = data;
     *kind = OC_DATA_MALLOC;
@@ -311,7 +333,8 @@ static onnxc_status *load_range(int fd, const char *path, uint64_t offset, oc_te
 
 /* Checks the range against the file and the tensor, then loads it. */
 static onnxc_status *load_external_file(const Onnx__TensorProto *pb, const external_ref *ref,
-                                        const char *path, oc_tensor *t, oc_data_kind *kind)
+                                        const char *path, const oc_decode_limits *lim, oc_tensor *t,
+                                        oc_data_kind *kind)
 {
     const char *label = tensor_label(pb);
     /* O_NONBLOCK: a FIFO planted in the folder must not hang the loader. */
@@ -352,14 +375,17 @@ static onnxc_status *load_external_file(const Onnx__TensorProto *pb, const exter
                       label, length, t->nbytes);
         goto done;
     }
-    if (t->nbytes > 0) st = oc_error_prefix(load_range(fd, path, ref->offset, t, kind), "tensor '%s'", label);
+    if (t->nbytes > 0 && !(st = charge(pb, lim, t))) {
+        st = oc_error_prefix(load_range(fd, path, ref->offset, t, kind), "tensor '%s'", label);
+        if (st) oc_budget_give(budget_of(lim), t->nbytes);
+    }
 done:
     close(fd);
     return st;
 }
 
-static onnxc_status *decode_external(const Onnx__TensorProto *pb, oc_external_dir *ext, oc_tensor *t,
-                                     oc_data_kind *kind)
+static onnxc_status *decode_external(const Onnx__TensorProto *pb, oc_external_dir *ext,
+                                     const oc_decode_limits *lim, oc_tensor *t, oc_data_kind *kind)
 {
     const char *label = tensor_label(pb);
     external_ref ref;
@@ -370,7 +396,7 @@ static onnxc_status *decode_external(const Onnx__TensorProto *pb, oc_external_di
                         label, ref.location);
     char *path = NULL;
     OC_TRY(resolve_location(pb, ext, ref.location, &path));
-    onnxc_status *st = load_external_file(pb, &ref, path, t, kind);
+    onnxc_status *st = load_external_file(pb, &ref, path, lim, t, kind);
     free(path);
     return st;
 }
@@ -385,18 +411,18 @@ static bool has_inline_data(const Onnx__TensorProto *pb)
     return false;
 }
 
-onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, oc_tensor *t,
-                                  oc_data_kind *kind)
+onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext,
+                                  const oc_decode_limits *lim, oc_tensor *t, oc_data_kind *kind)
 {
     memset(t, 0, sizeof *t);
     *kind = OC_DATA_NONE;
-    OC_TRY(decode_shape(pb, t));
+    OC_TRY(decode_shape(pb, lim, t));
     const char *label = tensor_label(pb);
     int location = pb->has_data_location ? (int)pb->data_location : 0;
     if (location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
         if (has_inline_data(pb))
             return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has both external and inline data", label);
-        return decode_external(pb, ext, t, kind);
+        return decode_external(pb, ext, lim, t, kind);
     }
     if (location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT)
         return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has an unknown data_location %d", label, location);
@@ -407,15 +433,16 @@ onnxc_status *oc_pb_decode_tensor(Onnx__TensorProto *pb, oc_external_dir *ext, o
                                 typed_field_names[f]);
         return decode_raw(pb, t, kind);
     }
-    return decode_typed(pb, t, kind);
+    return decode_typed(pb, lim, t, kind);
 }
 
 onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t *raw, size_t raw_len,
-                                           oc_tensor *t, oc_data_kind *kind)
+                                           const oc_decode_limits *lim, oc_tensor *t,
+                                           oc_data_kind *kind)
 {
     memset(t, 0, sizeof *t);
     *kind = OC_DATA_NONE;
-    OC_TRY(decode_shape(pb, t));
+    OC_TRY(decode_shape(pb, lim, t));
     const char *label = tensor_label(pb);
     int location = pb->has_data_location ? (int)pb->data_location : 0;
     if (location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT)
@@ -429,6 +456,8 @@ onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t 
         return oc_error(ONNXC_ERR_MODEL, "tensor '%s' has %zu bytes of raw_data but its shape needs %zu",
                         label, raw_len, t->nbytes);
     if (t->nbytes == 0) return NULL;
+    /* Charged in place too: the model holds these bytes. */
+    OC_TRY(charge(pb, lim, t));
     size_t align = onnxc_dtype_size(t->dtype);
     if ((uintptr_t)raw % align == 0) {
         t->data = (void *)raw;
@@ -437,7 +466,10 @@ onnxc_status *oc_pb_decode_tensor_borrowed(Onnx__TensorProto *pb, const uint8_t 
     }
     /* Misaligned for its type: kernels read elements directly, so copy. */
     t->data = oc_aligned_alloc(t->nbytes);
-    if (!t->data) return oc_no_memory();
+    if (!t->data) {
+        oc_budget_give(budget_of(lim), t->nbytes);
+        return oc_no_memory();
+    }
     memcpy(t->data, raw, t->nbytes);
     oc_release_pages(raw, raw_len);
     *kind = OC_DATA_MALLOC;
@@ -455,7 +487,7 @@ onnxc_status *oc_tensor_pb_decode(const void *data, size_t size, oc_tensor *t, c
     Onnx__TensorProto *pb = onnx__tensor_proto__unpack(NULL, size, data);
     if (!pb) return oc_error(ONNXC_ERR_PARSE, "not a valid ONNX TensorProto");
     oc_data_kind kind;
-    onnxc_status *st = oc_pb_decode_tensor(pb, NULL, t, &kind);
+    onnxc_status *st = oc_pb_decode_tensor(pb, NULL, NULL, t, &kind);
     if (!st && name && pb->name && pb->name[0]) {
         *name = strdup(pb->name);
         if (!*name) {

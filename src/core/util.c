@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include "budget.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,8 +33,12 @@ void *oc_arena_alloc(oc_arena *a, size_t size)
     if (!b || b->cap - b->used < size) {
         size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
         if (cap > SIZE_MAX - sizeof(oc_arena_block)) return NULL;
+        if (!oc_budget_take(a->budget, sizeof(oc_arena_block) + cap)) return NULL;
         b = malloc(sizeof(oc_arena_block) + cap);
-        if (!b) return NULL;
+        if (!b) {
+            oc_budget_give(a->budget, sizeof(oc_arena_block) + cap);
+            return NULL;
+        }
         b->used = 0;
         b->cap = cap;
         /* A big allocation goes behind the current block so its free space stays usable. */
@@ -78,6 +84,7 @@ void oc_arena_free(oc_arena *a)
     oc_arena_block *b = a->head;
     while (b) {
         oc_arena_block *next = b->next;
+        oc_budget_give(a->budget, sizeof(oc_arena_block) + b->cap);
         free(b);
         b = next;
     }

@@ -46,8 +46,10 @@ void oc_release_pages(const void *p, size_t len);
 
 /* A bump allocator: many small allocations, one free. */
 typedef struct oc_arena_block oc_arena_block;
+struct oc_budget;
 typedef struct oc_arena {
     oc_arena_block *head;
+    struct oc_budget *budget; /* blocks are charged to it (NULL: unlimited) */
 } oc_arena;
 
 /* Zeroed memory aligned to 16 bytes, or NULL. */

@@ -99,9 +99,10 @@ typedef struct onnxc_model onnxc_model;
 
 typedef struct onnxc_model_options {
     /* Graph optimizations at load; 1 = on (default), 0 = off. They fold
-     * BatchNormalization into the preceding Conv, fuse Relu and Clip (with
-     * constant bounds) into the preceding Conv or Gemm, and bypass Identity
-     * and inference-mode Dropout. Outputs, their names and overridable
+     * BatchNormalization into the preceding Conv, fuse an Add of a Conv's
+     * output and a tensor of the same shape (a residual connection) into the
+     * Conv, fuse Relu and Clip (with constant bounds) into the preceding Conv
+     * or Gemm, and bypass Identity and inference-mode Dropout. Outputs, their names and overridable
      * initializers behave the same either way (float results may differ by
      * rounding where BatchNormalization is folded). */
     int optimize;

@@ -14,7 +14,7 @@ void cli_bench_help(FILE *f)
 {
     fputs("Usage: onnxc bench MODEL [--input [NAME=]FILE]... [--threads N] [--iters K]\n"
           "                   [--warmup W] [--seed S] [--no-optimize] [--per-node]\n"
-          "                   [--profile FILE.json]\n"
+          "                   [--profile FILE.json] [--max-ops OPS]\n"
           "\n"
           "Loads MODEL once (timed), binds its inputs, runs it W times to warm up and then K\n"
           "timed times, and prints the load time, the latency of the timed runs (mean,\n"
@@ -33,6 +33,8 @@ void cli_bench_help(FILE *f)
           "                       also plans its memory)\n"
           "  --seed S             seed of the random values of inputs not given (default 0)\n"
           "  --no-optimize        load without graph optimizations\n"
+          "  --max-ops OPS        the most work a run may take, as for 'onnxc run' (0 = the\n"
+          "                       library's default)\n"
           "  --per-node           profile the timed runs and print the time per op type and\n"
           "                       the slowest nodes (mean per run)\n"
           "  --profile FILE.json  write the last timed run as a Chrome trace (open it in\n"
@@ -53,6 +55,7 @@ typedef struct bench_options {
     bool optimize;
     bool per_node;
     const char *profile_path;
+    uint64_t max_ops; /* --max-ops (0: the library's default) */
 } bench_options;
 
 /* ---- arguments ------------------------------------------------------------ */
@@ -91,6 +94,10 @@ static int parse_bench_args(int argc, char **argv, bench_options *o)
             if (r < 0) return CLI_EXIT_USAGE;
             if (!value[0]) return cli_usage_error("bench", "--profile needs a file name");
             o->profile_path = value;
+        } else if ((r = cli_option_value("bench", argc, argv, &i, "--max-ops", &value)) != 0) {
+            if (r < 0 || !cli_parse_int("bench", "--max-ops", value, 0, INT64_MAX, &n))
+                return CLI_EXIT_USAGE;
+            o->max_ops = (uint64_t)n;
         } else if (strcmp(arg, "--no-optimize") == 0) {
             o->optimize = false;
         } else if (strcmp(arg, "--per-node") == 0) {
@@ -293,6 +300,7 @@ static onnxc_status *bench(bench_state *b, const bench_options *o)
     onnxc_session_options so;
     onnxc_session_options_init(&so);
     so.threads = o->threads;
+    mo.max_ops = so.max_ops = o->max_ops;
     so.profile = o->per_node || o->profile_path;
     int threads = o->threads > 0 ? o->threads : oc_cpu_count();
 

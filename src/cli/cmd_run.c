@@ -11,7 +11,7 @@
 void cli_run_help(FILE *f)
 {
     fputs("Usage: onnxc run MODEL [--input [NAME=]FILE]... [--output-dir DIR] [--threads N]\n"
-          "                 [--seed S] [--profile FILE.json] [--no-optimize]\n"
+          "                 [--seed S] [--profile FILE.json] [--no-optimize] [--max-ops OPS]\n"
           "\n"
           "Runs MODEL once and prints each output's name, type and shape; for a 2-D [N, C]\n"
           "float output also the top-5 classes and scores of each row (the first 16).\n"
@@ -26,7 +26,11 @@ void cli_run_help(FILE *f)
           "  --threads N          worker threads (0 = all cores; default 0)\n"
           "  --seed S             seed of the random values of inputs not given (default 0)\n"
           "  --no-optimize        load MODEL without the graph optimizations (BatchNormalization\n"
-          "                       folding, Relu/Clip fusion, Identity/Dropout removal)\n"
+          "                       folding, residual Add and Relu/Clip fusion, Identity/Dropout\n"
+          "                       removal)\n"
+          "  --max-ops OPS        the most work a run may take (multiply-adds and element\n"
+          "                       operations, estimated before it starts); 0 = the library's\n"
+          "                       default, 2^36 (a guard against models that would run for hours)\n"
           "  --profile FILE.json  time every node of the run and write a Chrome trace (open it\n"
           "                       in chrome://tracing or ui.perfetto.dev)\n"
           "  -h, --help           show this help\n"
@@ -45,6 +49,7 @@ typedef struct run_options {
     int threads;
     uint64_t seed;
     bool no_optimize;         /* --no-optimize */
+    uint64_t max_ops;         /* --max-ops (0: the library's default) */
     const char *profile_path; /* --profile */
 } run_options;
 
@@ -85,6 +90,10 @@ static int parse_run_args(int argc, char **argv, run_options *o)
             o->seed = (uint64_t)n;
         } else if (strcmp(arg, "--no-optimize") == 0) {
             o->no_optimize = true;
+        } else if ((r = cli_option_value("run", argc, argv, &i, "--max-ops", &value)) != 0) {
+            if (r < 0 || !cli_parse_int("run", "--max-ops", value, 0, INT64_MAX, &n))
+                return CLI_EXIT_USAGE;
+            o->max_ops = (uint64_t)n;
         } else if ((r = cli_option_value("run", argc, argv, &i, "--profile", &value)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (!value[0]) return cli_usage_error("run", "--profile needs a file name");
@@ -241,6 +250,7 @@ static onnxc_status *run_model(run_state *rs, const run_options *o)
     onnxc_model_options mo;
     onnxc_model_options_init(&mo);
     mo.optimize = !o->no_optimize;
+    mo.max_ops = so.max_ops = o->max_ops;
     OC_TRY(onnxc_model_open_file(o->model_path, &mo, &rs->model));
     OC_TRY(onnxc_session_create(rs->model, &so, &rs->session));
     OC_TRY(cli_inputs_bind(&rs->inputs, rs->model, rs->session, o->input_args, o->n_input_args,

@@ -505,7 +505,8 @@ static onnxc_status *check_run_ops(const onnxc_session *s, uint64_t ops)
         snprintf(who, sizeof who, "#%d (%s)", costliest->index, costliest->op_type);
     return oc_error(ONNXC_ERR_LIMIT,
                     "the run would take about %" PRIu64 " operations (%" PRIu64 " in node %s), "
-                    "beyond the session's limit of %" PRIu64 " (max_ops)",
+                    "beyond the session's limit of %" PRIu64 " (max_ops: onnxc_session_options, "
+                    "onnxc run --max-ops)",
                     ops, most, who, s->max_ops);
 }
 

@@ -28,6 +28,15 @@ static uint8_t *serialize(mb_model *mb, size_t *len)
 
 /* Opens mb (freed here) from memory, expecting an error of code whose message
  * contains needle1 and needle2 (either may be NULL). */
+/* Takes every node out of mb's graph, freeing them (the builder's pieces
+ * come from malloc, as protobuf-c's unpacker allocates). */
+static void drop_nodes(mb_model *mb)
+{
+    for (size_t i = 0; i < mb->graph->n_node; i++)
+        onnx__node_proto__free_unpacked(mb->graph->node[i], NULL);
+    mb->graph->n_node = 0;
+}
+
 #define EXPECT_ERROR(mb, code, n1, n2) expect_error((mb), (code), (n1), (n2), __LINE__)
 
 static void check_status(onnxc_status *st, onnxc_code code, const char *n1, const char *n2, int line)
@@ -301,13 +310,13 @@ END_TEST
 START_TEST(cycles)
 {
     mb_model *mb = relu_model();
-    mb->graph->n_node = 0;
+    drop_nodes(mb);
     mb_node_add(mb, "Add", "a", "x,c", "b");
     mb_node_add(mb, "Relu", "r", "b", "c");
     mb_node_add(mb, "Relu", "out", "c", "y");
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "cycle through 2 nodes: 'a' (Add), 'r' (Relu)", NULL);
     mb = relu_model();
-    mb->graph->n_node = 0;
+    drop_nodes(mb);
     mb_node_add(mb, "Relu", "self", "y", "y");
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "cycle", "'self'");
 }
@@ -333,11 +342,12 @@ END_TEST
 START_TEST(missing_inputs)
 {
     mb_model *mb = relu_model();
-    mb->graph->n_node = 0;
+    drop_nodes(mb);
     mb_node_add(mb, "Add", "add", "x,nowhere", "y");
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "node 'add' (Add", "'nowhere' is not a graph input");
     mb_node *conv;
     mb = conv_model(w_dims, 4, &conv);
+    for (size_t i = 1; i < conv->n_input; i++) free(conv->input[i]);
     conv->n_input = 1; /* W left out */
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "node 'conv' (Conv", "inputs, expected 2 to 3");
     mb = conv_model(w_dims, 4, &conv);
@@ -352,6 +362,8 @@ START_TEST(empty_graph_or_no_outputs)
     mb_model *mb = mb_new(8, 13);
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "no outputs", NULL);
     mb = relu_model();
+    for (size_t i = 0; i < mb->graph->n_output; i++)
+        onnx__value_info_proto__free_unpacked(mb->graph->output[i], NULL);
     mb->graph->n_output = 0;
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "no outputs", NULL);
     mb = mb_new(8, 13);
@@ -387,7 +399,7 @@ START_TEST(unknown_dtypes)
     mb_node_add(mb, "Relu", "relu", "x", "y");
     EXPECT_ERROR(mb, ONNXC_ERR_UNSUPPORTED, "graph input 'x'", "12345");
     mb = relu_model();
-    mb->graph->n_node = 0;
+    drop_nodes(mb);
     mb_attr_int(mb_node_add(mb, "Cast", "cast", "x", "y"), "to", 77);
     EXPECT_ERROR(mb, ONNXC_ERR_MODEL, "node 'cast' (Cast", "'to' is 77, not an element type");
     mb = relu_model();

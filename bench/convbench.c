@@ -5,7 +5,7 @@
  *
  *   convbench [--threads N] [--time SECONDS] [--only SUBSTRING] [--cold] [--method M]
  *
- * --method M times only one method: 0 (the GEMM paths), 2 or 4 (Winograd),
+ * --method M times only one method: 0 (the GEMM paths), 1 (direct), 2 or 4 (Winograd),
  * -1 (the load-time choice).
  * --cold evicts the caches before every timed call (by reading 64 MB), as
  * a network's other layers do between two runs of a layer.
@@ -55,6 +55,8 @@ static const layer layers[] = {
     {"resnet18 layer2", 1, 128, 128, 28, 3, 1, 1},
     {"resnet18 layer3", 1, 256, 256, 14, 3, 1, 1},
     {"resnet18 layer4", 1, 512, 512, 7, 3, 1, 1},
+    {"resnet18 layer2.0 3x3/2", 1, 64, 128, 56, 3, 2, 1},
+    {"resnet18 layer3.0 3x3/2", 1, 128, 256, 28, 3, 2, 1},
     {"resnet18 layer4.0 3x3/2", 1, 256, 512, 14, 3, 2, 1},
     {"squeezenet conv1 3x3/2", 1, 3, 64, 224, 3, 2, 0},
     {"squeezenet fire2 e3x3", 1, 16, 64, 55, 3, 1, 1},
@@ -177,8 +179,8 @@ int main(int argc, char **argv)
     }
     printf("%d thread(s)%s; ms (GFLOP/s of the direct method's multiply-adds); auto = the load-time choice\n",
            threads, cold ? ", caches evicted before each call" : "");
-    printf("%-26s %7s | %16s %16s %16s %16s | %s\n", "layer", "GFLOP", "gemm", "wino F(2,3)",
-           "wino F(4,3)", "auto", "auto is");
+    printf("%-26s %7s | %16s %16s %16s %16s %16s | %s\n", "layer", "GFLOP", "gemm", "direct",
+           "wino F(2,3)", "wino F(4,3)", "auto", "auto is");
     for (size_t i = 0; i < sizeof layers / sizeof *layers; i++) {
         const layer *l = &layers[i];
         if (only && !strstr(l->name, only)) continue;
@@ -190,8 +192,8 @@ int main(int argc, char **argv)
         float *y = random_floats(ny, 4);
         double flops = 2.0 * (double)ny * l->cin * l->k * l->k;
         printf("%-26s %7.3f |", l->name, flops * 1e-9);
-        const int methods[] = {0, 2, 4, -1};
-        for (int mi = 0; mi < 4; mi++) {
+        const int methods[] = {0, 1, 2, 4, -1};
+        for (int mi = 0; mi < 5; mi++) {
             if (method != -2 && methods[mi] != method) {
                 printf(" %16s", "");
                 continue;
@@ -201,13 +203,14 @@ int main(int argc, char **argv)
             bool ok = methods[mi] >= 0
                           ? oc_conv_prepare_method(&g, methods[mi], w, alloc_owned, &o, &pw)
                           : oc_conv_prepare_weights(&g, true, w, alloc_owned, &o, &pw);
-            if (!ok || (methods[mi] > 0 && pw.winograd_m != methods[mi])) {
+            bool got = methods[mi] == 1 ? pw.direct != NULL : pw.winograd_m == methods[mi];
+            if (!ok || (methods[mi] > 0 && !got)) {
                 printf(" %16s", "-");
             } else {
                 double t = time_conv(&g, &pw, x, w, b, y, pool, threads, seconds);
                 printf(" %7.3f (%6.1f)", t * 1e3, flops / t * 1e-9);
                 if (methods[mi] < 0)
-                    printf(" | %s%s", pw.winograd_m ? "winograd F(" : "gemm",
+                    printf(" | %s%s", pw.winograd_m ? "winograd F(" : pw.direct ? "direct" : "gemm",
                            pw.winograd_m == 2 ? "2,3)" : pw.winograd_m == 4 ? "4,3)" :
                            pw.winograd_m == 6 ? "6,3)" : ""),
                         pw.s2d ? printf(" after space-to-depth %d", pw.s2d) : 0;

@@ -18,6 +18,7 @@
 #include "op_harness.h"
 
 TCase *kernels_gemm_tcase(void); /* kernels_gemm.c: every ISA's SGEMM */
+TCase *kernels_direct_tcase(void); /* kernels_direct.c: every ISA's direct conv */
 
 #define POISON 12345.0f /* what an output element the kernel forgot would keep */
 
@@ -874,6 +875,7 @@ int main(void)
     tcase_add_test(gemm, sgemm_real_values_within_rounding_bound);
     suite_add_tcase(s, gemm);
     suite_add_tcase(s, kernels_gemm_tcase());
+    suite_add_tcase(s, kernels_direct_tcase());
 
     TCase *conv = tcase_create("conv");
     tcase_set_timeout(conv, 600);

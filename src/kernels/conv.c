@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "core/util.h"
 #include "gemm.h"
 #include "winograd.h"
@@ -32,7 +33,8 @@ typedef enum conv_method {
     CONV_DEPTHWISE,
     CONV_IM2COL,
     CONV_WINOGRAD,
-    CONV_S2D /* space-to-depth, then Winograd */
+    CONV_S2D, /* space-to-depth, then Winograd */
+    CONV_DIRECT
 } conv_method;
 
 oc_conv_act oc_conv_act_none(void) { return (oc_conv_act){-INFINITY, INFINITY}; }
@@ -156,7 +158,9 @@ static conv_method choose_method(const oc_conv_geom *g, const oc_conv_weights *p
         oc_conv_geom g2;
         return s2d_geom(g, pw->s2d, &g2) && use_winograd(&g2, pw) ? CONV_S2D : m;
     }
-    return use_winograd(g, pw) ? CONV_WINOGRAD : m;
+    if (use_winograd(g, pw)) return CONV_WINOGRAD;
+    if (m == CONV_IM2COL && pw->direct && oc_conv_direct_applies(g)) return CONV_DIRECT;
+    return m;
 }
 
 /* Y has no elements: there is nothing to compute (and with 0 input and
@@ -508,6 +512,7 @@ static bool method_workspace(const oc_conv_geom *g, const oc_conv_weights *pw,
     case CONV_POINTWISE:
     case CONV_IM2COL:
         return make_gemm_plan(g, method, threads, &p) && gemm_plan_bytes(&p, threads, bytes);
+    case CONV_DIRECT: return oc_conv_direct_workspace(g, (oc_isa)pw->direct_isa, bytes);
     default: *bytes = 0; return true;
     }
 }
@@ -558,6 +563,10 @@ void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *
                          (char *)workspace + x2_bytes, threads, pool);
         return;
     }
+    case CONV_DIRECT:
+        oc_conv_direct(g, (oc_isa)pw->direct_isa, pw->direct, x, bias, sum, act.lo, act.hi, y,
+                       workspace, pool);
+        return;
     case CONV_FILL:
     case CONV_DEPTHWISE:
         oc_parallel_for(pool, (size_t)(g->batch * g->out_channels), 1, run_channel_units, &r);
@@ -610,7 +619,7 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
             float *u = alloc(owner, u_count * sizeof *u);
             if (!u || !oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u))
                 return false;
-            *out = (oc_conv_weights){w, m, kb, chunks, NULL, u, 0, NULL};
+            *out = (oc_conv_weights){w, m, kb, chunks, NULL, u, 0, NULL, NULL, 0};
             return true;
         }
         oc_gemm_packed *packs = alloc(owner, (size_t)(positions * chunks) * sizeof *packs);
@@ -632,10 +641,21 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
                                &packs[xi * chunks + j]);
             }
         free(u);
-        *out = (oc_conv_weights){w, m, kb, chunks, packs, NULL, 0, NULL};
+        *out = (oc_conv_weights){w, m, kb, chunks, packs, NULL, 0, NULL, NULL, 0};
         return true;
     }
     conv_method method = plain_method(g);
+    if (m == 1) {
+        if (method != CONV_IM2COL || !oc_conv_direct_applies(g)) return true;
+        oc_isa isa = oc_isa_best();
+        size_t count = oc_conv_direct_packed_count(isa, g);
+        if (count == SIZE_MAX || count > SIZE_MAX / sizeof(float)) return false;
+        float *packed = alloc(owner, count * sizeof *packed);
+        if (!packed) return false;
+        oc_conv_direct_pack(isa, g, w, packed);
+        *out = (oc_conv_weights){w, 0, 0, 0, NULL, NULL, 0, NULL, packed, (int)isa};
+        return true;
+    }
     if (method != CONV_POINTWISE && method != CONV_IM2COL) return true;
     int64_t mg = cout_per_group(g), k = gemm_depth(g);
     size_t each = oc_gemm_pack_a_size(OC_ISA_AUTO, (size_t)mg, (size_t)k), all;
@@ -647,7 +667,7 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
     for (int64_t grp = 0; grp < g->group; grp++)
         oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)mg, (size_t)k, w + grp * mg * k, (size_t)k,
                        (float *)(dst + (size_t)grp * each), &packs[grp]);
-    *out = (oc_conv_weights){w, 0, 0, 0, NULL, NULL, 0, packs};
+    *out = (oc_conv_weights){w, 0, 0, 0, NULL, NULL, 0, packs, NULL, 0};
     return true;
 }
 
@@ -699,5 +719,7 @@ bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const fl
             return false;
         if (out->winograd_m) return true;
     }
+    if (m == 0 && extents_known && plain_method(g) == CONV_IM2COL && oc_conv_direct_applies(g))
+        return oc_conv_prepare_method(g, 1, w, alloc, owner, out);
     return oc_conv_prepare_method(g, m, w, alloc, owner, out);
 }

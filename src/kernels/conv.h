@@ -22,6 +22,9 @@
  *    channels): that, after regrouping the input;
  *  - pointwise (1x1, stride 1, no padding): Y = W * X per image and group;
  *  - one input channel per group (depthwise): direct row loops;
+ *  - few input channels and wide rows (a stem such as 7x7 stride 2 over
+ *    RGB), when the weights were packed for it at load: a direct
+ *    convolution on phase planes of the input (conv_direct.h);
  *  - otherwise im2col, a tile of output positions at a time, then SGEMM.
  * Every method splits its work over a thread pool; the scratch is one slot
  * per thread (plus a shared part for Winograd). */
@@ -75,6 +78,10 @@ typedef struct oc_conv_weights {
     /* The GEMM-based methods: gemm[grp] is W of group grp, [out_channels /
      * group x in_channels / group * kernel volume], packed (NULL: none). */
     const oc_gemm_packed *gemm;
+    /* The direct method (conv_direct.h): W packed for the kernels of
+     * direct_isa (NULL: none). */
+    const float *direct;
+    int direct_isa;
 } oc_conv_weights;
 
 /* Allocates bytes of OC_ALIGN-aligned memory owned by owner, or NULL. */
@@ -91,7 +98,8 @@ bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const fl
 
 /* The same with the choice made by the caller (tests, benchmarks): m = 2, 4
  * or 6 for Winograd F(m x m, 3x3) (nothing when the geometry is not one it
- * computes), 0 for the GEMM's packed weights. */
+ * computes), 1 for the direct method (nothing when it does not apply), 0
+ * for the GEMM's packed weights. */
 bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
                             oc_conv_alloc_fn alloc, void *owner, oc_conv_weights *out);
 

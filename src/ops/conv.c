@@ -233,6 +233,6 @@ onnxc_status *oc_conv_pack(oc_pack_ctx *ctx)
     oc_conv_weights prepared;
     if (!oc_conv_prepare_weights(&g, known, w->data, pack_alloc, ctx, &prepared))
         return oc_no_memory();
-    if (prepared.winograd_m || prepared.gemm) p->weights = prepared;
+    if (prepared.winograd_m || prepared.gemm || prepared.direct) p->weights = prepared;
     return NULL;
 }

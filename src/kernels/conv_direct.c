@@ -1,0 +1,182 @@
+/* The direct convolution's driver (see conv_direct.h): the choice, the
+ * weight packing, the phase planes and the threads. */
+#include "conv_direct.h"
+
+#include <string.h>
+
+#include "core/util.h"
+
+/* Taps beyond which the weights of a channel block (taps * MR floats) leave
+ * L1 and im2col's GEMM, with its cache blocking over K, does better. */
+#define DIRECT_MAX_TAPS 1024
+/* Output rows at least this many vectors wide, and filled to at least 3/4:
+ * narrower rows leave the tile with too few vectors per weight broadcast. */
+#define DIRECT_MIN_VECS 2
+
+const oc_direct_kernels *oc_direct_kernels_for(oc_isa isa)
+{
+    switch (oc_isa_resolve(isa)) {
+#ifdef OC_HAVE_AVX512
+    case OC_ISA_AVX512: return &oc_direct_kernels_avx512;
+#endif
+#ifdef OC_HAVE_AVX2
+    case OC_ISA_AVX2: return &oc_direct_kernels_avx2;
+#endif
+    default: return &oc_direct_kernels_portable;
+    }
+}
+
+static int64_t taps_of(const oc_conv_geom *g)
+{
+    return g->in_channels / g->group * g->dim[1].kernel * g->dim[2].kernel;
+}
+
+static bool geometry_fits(const oc_conv_geom *g)
+{
+    const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
+    if (g->group != 1 || dd->in != 1 || dd->kernel != 1 || dd->out != 1) return false;
+    if (g->in_channels < 1 || dh->kernel * dw->kernel == 1) return false; /* depthwise, 1x1 */
+    for (int i = 1; i < 3; i++) {
+        const oc_window_dim *d = &g->dim[i];
+        if (d->stride > 4 || d->kernel > 64 || d->dilation > 64) return false;
+    }
+    return taps_of(g) <= DIRECT_MAX_TAPS;
+}
+
+bool oc_conv_direct_applies(const oc_conv_geom *g)
+{
+    if (!geometry_fits(g)) return false;
+    int64_t vl = oc_direct_kernels_for(OC_ISA_AUTO)->vl, ow = g->dim[2].out;
+    int64_t vecs = oc_div_ceil(ow, vl);
+    return vecs >= DIRECT_MIN_VECS && 4 * ow >= 3 * vecs * vl;
+}
+
+size_t oc_conv_direct_packed_count(oc_isa isa, const oc_conv_geom *g)
+{
+    int64_t mr = oc_direct_kernels_for(isa)->mr;
+    size_t n;
+    if (!oc_mul_size((size_t)oc_div_ceil(g->out_channels, mr) * (size_t)mr, (size_t)taps_of(g),
+                     &n))
+        return SIZE_MAX;
+    return n;
+}
+
+void oc_conv_direct_pack(oc_isa isa, const oc_conv_geom *g, const float *w, float *packed)
+{
+    int64_t mr = oc_direct_kernels_for(isa)->mr, taps = taps_of(g), k = g->out_channels;
+    for (int64_t k0 = 0; k0 < k; k0 += mr)
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t i = 0; i < mr; i++)
+                *packed++ = k0 + i < k ? w[(k0 + i) * taps + t] : 0.0f;
+}
+
+/* The phase planes' extents: rows and the floats of a row (whole vectors
+ * of outputs plus the farthest tap's shift). */
+typedef struct phase_dims {
+    int64_t planes, rows, cols, plane;
+} phase_dims;
+
+static bool phase_dims_of(const oc_conv_geom *g, int64_t vl, phase_dims *p)
+{
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    p->planes = g->in_channels * dh->stride * dw->stride;
+    p->rows = dh->out + (dh->kernel - 1) * dh->dilation / dh->stride;
+    p->cols = oc_div_ceil(dw->out, vl) * vl + (dw->kernel - 1) * dw->dilation / dw->stride;
+    int64_t all;
+    return oc_mul_i64(p->rows, p->cols, &p->plane) && oc_mul_i64(p->plane, p->planes, &all);
+}
+
+bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes)
+{
+    phase_dims p;
+    size_t planes, taps;
+    if (!phase_dims_of(g, oc_direct_kernels_for(isa)->vl, &p)) return false;
+    return oc_mul_size((size_t)p.planes, (size_t)p.plane, &planes) &&
+           oc_mul_size(planes, sizeof(float), &planes) && oc_align_up(planes, &planes) &&
+           oc_mul_size((size_t)taps_of(g), sizeof(int64_t), &taps) &&
+           oc_add_size(planes, taps, bytes);
+}
+
+typedef struct direct_run {
+    const oc_conv_geom *g;
+    const oc_direct_kernels *kern;
+    phase_dims pd;
+    const float *x; /* the image */
+    float *phases;
+    oc_direct_job job;
+} direct_run;
+
+/* Phase planes [begin, end) of the image: plane (c, u, v) at index
+ * (c sh + u) sw + v. */
+static void fill_phases(void *ctx, size_t begin, size_t end, int thread)
+{
+    (void)thread;
+    const direct_run *r = ctx;
+    const oc_window_dim *dh = &r->g->dim[1], *dw = &r->g->dim[2];
+    int64_t sh = dh->stride, sw = dw->stride, cols = r->pd.cols;
+    for (size_t pl = begin; pl < end; pl++) {
+        int64_t c = (int64_t)pl / (sh * sw), u = (int64_t)pl / sw % sh, v = (int64_t)pl % sw;
+        const float *xc = r->x + c * dh->in * dw->in;
+        float *dst = r->phases + (int64_t)pl * r->pd.plane;
+        /* Columns X whose input column sw X + v - pad lies inside the row. */
+        int64_t x_lo = dw->pad_begin > v ? oc_div_ceil(dw->pad_begin - v, sw) : 0;
+        int64_t span = dw->in + dw->pad_begin - v;
+        int64_t x_hi = span > 0 ? oc_div_ceil(span, sw) : 0;
+        if (x_lo > cols) x_lo = cols;
+        if (x_hi > cols) x_hi = cols;
+        if (x_hi < x_lo) x_hi = x_lo;
+        for (int64_t y = 0; y < r->pd.rows; y++, dst += cols) {
+            int64_t ih = sh * y + u - dh->pad_begin;
+            if (ih < 0 || ih >= dh->in) {
+                memset(dst, 0, (size_t)cols * sizeof *dst);
+                continue;
+            }
+            const float *src = xc + ih * dw->in;
+            int64_t shift = v - dw->pad_begin; /* input column of X = sw X + shift */
+            memset(dst, 0, (size_t)x_lo * sizeof *dst);
+            if (sw == 1)
+                memcpy(dst + x_lo, src + x_lo + shift, (size_t)(x_hi - x_lo) * sizeof *dst);
+            else
+                for (int64_t xx = x_lo; xx < x_hi; xx++) dst[xx] = src[sw * xx + shift];
+            memset(dst + x_hi, 0, (size_t)(cols - x_hi) * sizeof *dst);
+        }
+    }
+}
+
+static void run_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    (void)thread;
+    const direct_run *r = ctx;
+    for (size_t oh = begin; oh < end; oh++) r->kern->row(&r->job, (int64_t)oh);
+}
+
+void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
+                    const float *bias, const float *sum, float lo, float hi, float *y,
+                    void *workspace, oc_pool *pool)
+{
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    direct_run r = {g, oc_direct_kernels_for(isa), {0}, x, workspace, {0}};
+    phase_dims_of(g, r.kern->vl, &r.pd); /* checked by oc_conv_direct_workspace */
+    size_t planes_bytes = (size_t)(r.pd.planes * r.pd.plane) * sizeof(float);
+    oc_align_up(planes_bytes, &planes_bytes);
+    int64_t *taps = (int64_t *)((char *)workspace + planes_bytes);
+    int64_t t = 0;
+    for (int64_t c = 0; c < g->in_channels; c++)
+        for (int64_t kh = 0; kh < dh->kernel; kh++)
+            for (int64_t kw = 0; kw < dw->kernel; kw++) {
+                int64_t rh = kh * dh->dilation, rw = kw * dw->dilation;
+                int64_t pl = (c * dh->stride + rh % dh->stride) * dw->stride + rw % dw->stride;
+                taps[t++] = pl * r.pd.plane + rh / dh->stride * r.pd.cols + rw / dw->stride;
+            }
+    int64_t in_image = g->in_channels * dh->in * dw->in;
+    int64_t out_image = g->out_channels * dh->out * dw->out;
+    r.job = (oc_direct_job){r.phases, taps, t, r.pd.cols, packed, bias, NULL, NULL,
+                            g->out_channels, dh->out, dw->out, lo, hi};
+    for (int64_t n = 0; n < g->batch; n++) {
+        r.x = x + n * in_image;
+        oc_parallel_for(pool, (size_t)r.pd.planes, 1, fill_phases, &r);
+        r.job.y = y + n * out_image;
+        r.job.sum = sum ? sum + n * out_image : NULL;
+        oc_parallel_for(pool, (size_t)dh->out, 1, run_rows, &r);
+    }
+}

@@ -1,0 +1,99 @@
+/* The direct convolution's micro-kernel (see conv_direct.h), written once
+ * against simd.h and compiled once per ISA.
+ *
+ * Register tile: MR output channels x nv vectors of consecutive outputs of
+ * one row (nv <= NVMAX), the bias in the accumulators from the start; per
+ * tap nv unaligned loads of a phase-plane row and MR broadcasts. A row of
+ * outputs is cut into tiles of nearly equal vector counts (7 vectors: 3, 2,
+ * 2; not 3, 3, 1), so no tile is left with one vector and a poor ratio of
+ * FMAs to loads. Loads may run past the row's last output into the plane
+ * row's padding (the driver sizes rows for whole vectors); stores and the
+ * sum's loads are masked. */
+#include <stdint.h>
+
+#include "conv_direct.h"
+#include "simd.h"
+
+/* AVX-512: 8 x 3 (24 of 32 registers), like the SGEMM tile. AVX2: 6 x 2 (12
+ * of 16). Portable: 4 x 2. */
+#if OC_SIMD_ISA == 2
+#define MR 8
+#define NVMAX 3
+#elif OC_SIMD_ISA == 1
+#define MR 6
+#define NVMAX 2
+#else
+#define MR 4
+#define NVMAX 2
+#endif
+#define VL OC_VL
+
+static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const float *w,
+                                  int64_t k0, int rows, int64_t o, const int nv, int tail)
+{
+    oc_vf acc[MR][NVMAX];
+    for (int i = 0; i < MR; i++) {
+        oc_vf b = oc_vset1(j->bias && i < rows ? j->bias[k0 + i] : 0.0f);
+        for (int v = 0; v < nv; v++) acc[i][v] = b;
+    }
+    const int64_t *taps = j->taps;
+    for (int64_t t = 0; t < j->ntaps; t++, w += MR) {
+        const float *xp = x + taps[t];
+        oc_vf xv[NVMAX];
+        for (int v = 0; v < nv; v++) xv[v] = oc_vloadu(xp + v * VL);
+        for (int i = 0; i < MR; i++) {
+            oc_vf b = oc_vbcast(w + i);
+            for (int v = 0; v < nv; v++) acc[i][v] = oc_vfma(b, xv[v], acc[i][v]);
+        }
+    }
+    oc_vf vlo = oc_vset1(j->lo), vhi = oc_vset1(j->hi);
+    int64_t plane = j->oh * j->ow;
+    for (int i = 0; i < MR; i++) {
+        if (i >= rows) break;
+        float *yr = j->y + (k0 + i) * plane + o;
+        const float *sr = j->sum ? j->sum + (k0 + i) * plane + o : NULL;
+        for (int v = 0; v < nv; v++) {
+            int n = v == nv - 1 ? tail : VL;
+            oc_vf r = acc[i][v];
+            if (sr) r = oc_vadd(r, oc_vloadu_n(sr + v * VL, n));
+            r = oc_vmin(vhi, oc_vmax(vlo, r)); /* NaN stays NaN */
+            if (n == VL)
+                oc_vstoreu(yr + v * VL, r);
+            else
+                oc_vstoreu_n(yr + v * VL, r, n);
+        }
+    }
+}
+
+static OC_NOINLINE void tile_n(const oc_direct_job *j, const float *x, const float *w,
+                               int64_t k0, int rows, int64_t o, int nv, int tail)
+{
+    switch (nv) {
+#if NVMAX >= 3
+    case 3: tile(j, x, w, k0, rows, o, 3, tail); break;
+#endif
+    case 2: tile(j, x, w, k0, rows, o, 2, tail); break;
+    default: tile(j, x, w, k0, rows, o, 1, tail); break;
+    }
+}
+
+static void row(const oc_direct_job *j, int64_t oh)
+{
+    int64_t vecs = (j->ow + VL - 1) / VL, tiles = (vecs + NVMAX - 1) / NVMAX;
+    int64_t base = vecs / tiles, extra = vecs % tiles;
+    for (int64_t k0 = 0; k0 < j->k; k0 += MR) {
+        const float *w = j->w + k0 * j->ntaps; /* block k0 / MR: ntaps * MR floats */
+        int rows = j->k - k0 < MR ? (int)(j->k - k0) : MR;
+        int64_t ow = 0;
+        for (int64_t t = 0; t < tiles; t++) {
+            int nv = (int)(base + (t < extra));
+            int64_t left = j->ow - ow;
+            int tail = left >= (int64_t)nv * VL ? VL : (int)(left - (int64_t)(nv - 1) * VL);
+            tile_n(j, j->phases + oh * j->row_stride + ow, w, k0, rows, oh * j->ow + ow, nv,
+                   tail);
+            ow += (int64_t)nv * VL;
+        }
+    }
+}
+
+const oc_direct_kernels OC_ISA_SYM(oc_direct_kernels) = {MR, VL, row};

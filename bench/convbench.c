@@ -60,6 +60,7 @@ static const layer layers[] = {
     {"resnet18 layer4.0 3x3/2", 1, 256, 512, 14, 3, 2, 1},
     {"squeezenet conv1 3x3/2", 1, 3, 64, 224, 3, 2, 0},
     {"squeezenet fire2 e3x3", 1, 16, 64, 55, 3, 1, 1},
+    {"squeezenet fire4 e3x3", 1, 32, 128, 27, 3, 1, 1},
     {"squeezenet fire9 e3x3", 1, 64, 256, 13, 3, 1, 1},
     {"squeezenet conv10 1x1", 1, 512, 1000, 13, 1, 1, 0},
     {"vgg16 conv1_2", 1, 64, 64, 224, 3, 1, 1},

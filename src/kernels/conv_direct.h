@@ -37,13 +37,14 @@ typedef struct oc_direct_job {
     float lo, hi;         /* y = min(max(acc + bias + sum, lo), hi) */
 } oc_direct_job;
 
-/* Computes every output channel of output row oh of j. */
-typedef void (*oc_direct_row_fn)(const oc_direct_job *j, int64_t oh);
+/* Computes output rows [oh0, oh1) of the MR output channels from k0 (a
+ * multiple of MR). */
+typedef void (*oc_direct_block_fn)(const oc_direct_job *j, int64_t k0, int64_t oh0, int64_t oh1);
 
 typedef struct oc_direct_kernels {
     int mr;  /* output channels a block */
     int vl;  /* floats a vector */
-    oc_direct_row_fn row;
+    oc_direct_block_fn block;
 } oc_direct_kernels;
 
 /* The kernels of isa (OC_ISA_AUTO: the best this CPU runs). */

@@ -28,30 +28,47 @@
 #endif
 #define VL OC_VL
 
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL
+#endif
+
 static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const float *w,
                                   int64_t k0, int rows, int64_t o, const int nv, int tail)
 {
     oc_vf acc[MR][NVMAX];
+    float bias[MR];
+    UNROLL
+    for (int i = 0; i < MR; i++) bias[i] = j->bias && i < rows ? j->bias[k0 + i] : 0.0f;
+    UNROLL
     for (int i = 0; i < MR; i++) {
-        oc_vf b = oc_vset1(j->bias && i < rows ? j->bias[k0 + i] : 0.0f);
-        for (int v = 0; v < nv; v++) acc[i][v] = b;
+        UNROLL
+        for (int v = 0; v < nv; v++) acc[i][v] = oc_vbcast(bias + i);
     }
     const int64_t *taps = j->taps;
-    for (int64_t t = 0; t < j->ntaps; t++, w += MR) {
+    for (int64_t t = 0, n = j->ntaps; t < n; t++, w += MR) {
         const float *xp = x + taps[t];
         oc_vf xv[NVMAX];
+        UNROLL
         for (int v = 0; v < nv; v++) xv[v] = oc_vloadu(xp + v * VL);
+        UNROLL
         for (int i = 0; i < MR; i++) {
             oc_vf b = oc_vbcast(w + i);
+            UNROLL
             for (int v = 0; v < nv; v++) acc[i][v] = oc_vfma(b, xv[v], acc[i][v]);
         }
     }
     oc_vf vlo = oc_vset1(j->lo), vhi = oc_vset1(j->hi);
     int64_t plane = j->oh * j->ow;
+    UNROLL
     for (int i = 0; i < MR; i++) {
         if (i >= rows) break;
         float *yr = j->y + (k0 + i) * plane + o;
         const float *sr = j->sum ? j->sum + (k0 + i) * plane + o : NULL;
+        UNROLL
         for (int v = 0; v < nv; v++) {
             int n = v == nv - 1 ? tail : VL;
             oc_vf r = acc[i][v];
@@ -65,25 +82,39 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
     }
 }
 
-static OC_NOINLINE void tile_n(const oc_direct_job *j, const float *x, const float *w,
-                               int64_t k0, int rows, int64_t o, int nv, int tail)
+/* One instance per vector count, each with its accumulators in registers. */
+#define TILE_N(NV)                                                                            \
+    static OC_NOINLINE void tile_##NV(const oc_direct_job *j, const float *x, const float *w, \
+                                      int64_t k0, int rows, int64_t o, int tail)              \
+    {                                                                                         \
+        tile(j, x, w, k0, rows, o, NV, tail);                                                 \
+    }
+TILE_N(1)
+TILE_N(2)
+#if NVMAX >= 3
+TILE_N(3)
+#endif
+
+static void tile_n(const oc_direct_job *j, const float *x, const float *w, int64_t k0, int rows,
+                   int64_t o, int nv, int tail)
 {
     switch (nv) {
 #if NVMAX >= 3
-    case 3: tile(j, x, w, k0, rows, o, 3, tail); break;
+    case 3: tile_3(j, x, w, k0, rows, o, tail); break;
 #endif
-    case 2: tile(j, x, w, k0, rows, o, 2, tail); break;
-    default: tile(j, x, w, k0, rows, o, 1, tail); break;
+    case 2: tile_2(j, x, w, k0, rows, o, tail); break;
+    default: tile_1(j, x, w, k0, rows, o, tail); break;
     }
 }
 
-static void row(const oc_direct_job *j, int64_t oh)
+/* Output rows [oh0, oh1) of the channel block from k0. */
+static void block(const oc_direct_job *j, int64_t k0, int64_t oh0, int64_t oh1)
 {
     int64_t vecs = (j->ow + VL - 1) / VL, tiles = (vecs + NVMAX - 1) / NVMAX;
     int64_t base = vecs / tiles, extra = vecs % tiles;
-    for (int64_t k0 = 0; k0 < j->k; k0 += MR) {
-        const float *w = j->w + k0 * j->ntaps; /* block k0 / MR: ntaps * MR floats */
-        int rows = j->k - k0 < MR ? (int)(j->k - k0) : MR;
+    const float *w = j->w + k0 * j->ntaps; /* block k0 / MR: ntaps * MR floats */
+    int rows = j->k - k0 < MR ? (int)(j->k - k0) : MR;
+    for (int64_t oh = oh0; oh < oh1; oh++) {
         int64_t ow = 0;
         for (int64_t t = 0; t < tiles; t++) {
             int nv = (int)(base + (t < extra));
@@ -96,4 +127,4 @@ static void row(const oc_direct_job *j, int64_t oh)
     }
 }
 
-const oc_direct_kernels OC_ISA_SYM(oc_direct_kernels) = {MR, VL, row};
+const oc_direct_kernels OC_ISA_SYM(oc_direct_kernels) = {MR, VL, block};

@@ -151,6 +151,7 @@ START_TEST(direct_matches_reference)
         {1, 2, 10, 20, 70, 3, 3, 1, 2, 2, 3, 2, 3, 1, 4},  /* dilations */
         {1, 1, 5, 9, 64, 2, 2, 2, 1, 1, 1, 5, 6, 4, 7},    /* pads wider than the kernel */
         {1, 6, 17, 11, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* a partial last vector */
+        {2, 3, 10, 1, 90, 1, 5, 1, 2, 1, 1, 0, 2, 0, 1},   /* 1-D (one row) */
     };
     int direct = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

@@ -624,24 +624,36 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
             *out = (oc_conv_weights){w, m, kb, chunks, NULL, u, 0, NULL, NULL, 0};
             return true;
         }
+        /* U one chunk of output channels at a time, packed at once: the
+         * scratch is a chunk's U (reused, in cache) rather than all of it
+         * (as big as the packed result, and a second round of page faults:
+         * most of a model's load time). */
+        size_t chunk_count;
+        if (!oc_winograd_weights_count(m, kb, c, g->dim[1].kernel, g->dim[2].kernel,
+                                       &chunk_count) ||
+            chunk_count > SIZE_MAX / sizeof(float))
+            return false;
         oc_gemm_packed *packs = alloc(owner, (size_t)(positions * chunks) * sizeof *packs);
         char *dst = alloc(owner, all);
-        float *u = malloc(u_count * sizeof *u);
+        float *u = malloc((chunk_count ? chunk_count : 1) * sizeof *u);
         if (!packs || !dst || !u) {
             free(u);
             return false;
         }
-        if (!oc_winograd_weights(m, k, c, g->dim[1].kernel, g->dim[2].kernel, w, u)) {
-            free(u);
-            return false;
-        }
-        for (int64_t xi = 0; xi < positions; xi++)
-            for (int64_t j = 0; j < chunks; j++) {
-                int64_t k0 = j * kb, kn = min_i64(kb, k - k0);
-                oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)kn, (size_t)cv, u + (xi * k + k0) * cv,
+        int64_t kvol = g->dim[1].kernel * g->dim[2].kernel;
+        for (int64_t j = 0; j < chunks; j++) {
+            int64_t k0 = j * kb, kn = min_i64(kb, k - k0);
+            /* u: [xi][kn][cv] for output channels k0 .. k0 + kn. */
+            if (!oc_winograd_weights(m, kn, c, g->dim[1].kernel, g->dim[2].kernel,
+                                     w + k0 * c * kvol, u)) {
+                free(u);
+                return false;
+            }
+            for (int64_t xi = 0; xi < positions; xi++)
+                oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)kn, (size_t)cv, u + xi * kn * cv,
                                (size_t)cv, (float *)(dst + (size_t)(xi * chunks + j) * each),
                                &packs[xi * chunks + j]);
-            }
+        }
         free(u);
         *out = (oc_conv_weights){w, m, kb, chunks, packs, NULL, 0, NULL, NULL, 0};
         return true;

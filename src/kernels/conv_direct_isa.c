@@ -28,13 +28,7 @@
 #endif
 #define VL OC_VL
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define UNROLL _Pragma("GCC unroll 16")
-#elif defined(__clang__)
-#define UNROLL _Pragma("unroll")
-#else
-#define UNROLL
-#endif
+#define UNROLL OC_UNROLL
 
 static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const float *w,
                                   int64_t k0, int rows, int64_t o, const int nv, int tail)

@@ -92,13 +92,7 @@
 #define AXPY_PREFETCH 256
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define UNROLL _Pragma("GCC unroll 16")
-#elif defined(__clang__)
-#define UNROLL _Pragma("unroll")
-#else
-#define UNROLL
-#endif
+#define UNROLL OC_UNROLL
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 

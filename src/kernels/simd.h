@@ -24,6 +24,7 @@
  *   oc_vmin(a, b)       per lane a < b ? a : b
  *   oc_vhsum(v)         the sum of the lanes
  *   oc_prefetch(p)      a hint to bring p's cache line into L1
+ * and, for every ISA, OC_UNROLL (a pragma that fully unrolls a loop).
  */
 #ifndef OC_KERNELS_SIMD_H
 #define OC_KERNELS_SIMD_H
@@ -38,6 +39,16 @@
 #else
 #define OC_ALWAYS_INLINE inline
 #define OC_NOINLINE
+#endif
+
+/* Fully unrolls the loop it precedes (small fixed trip counts: register
+ * tiles, so that their arrays live in registers). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define OC_UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define OC_UNROLL _Pragma("unroll")
+#else
+#define OC_UNROLL
 #endif
 
 #define OC_ISA_CAT_(a, b) a##_##b

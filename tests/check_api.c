@@ -12,13 +12,8 @@
 
 static onnxc_model *open_mb(mb_model *mb)
 {
-    uint8_t *buf;
-    size_t len;
-    ck_assert(mb_serialize(mb, &buf, &len));
-    mb_free(mb);
-    onnxc_model *m = NULL;
-    onnxc_status *st = onnxc_model_open_buffer(buf, len, NULL, &m);
-    free(buf);
+    onnxc_model *m;
+    onnxc_status *st = mb_open(mb, NULL, &m);
     ck_assert_msg(!st, "%s", onnxc_status_message(st));
     return m;
 }

@@ -12,16 +12,7 @@
 static const int64_t vec4[1] = {4};
 
 /* Opens mb from memory; returns the status (model in *out when NULL). */
-static onnxc_status *open_mb(mb_model *mb, onnxc_model **out)
-{
-    uint8_t *buf;
-    size_t len;
-    ck_assert(mb_serialize(mb, &buf, &len));
-    mb_free(mb);
-    onnxc_status *st = onnxc_model_open_buffer(buf, len, NULL, out);
-    free(buf);
-    return st;
-}
+static onnxc_status *open_mb(mb_model *mb, onnxc_model **out) { return mb_open(mb, NULL, out); }
 
 /* Expects opening to fail with code and a message containing each needle. */
 static void expect_error(mb_model *mb, onnxc_code code, const char *needle1, const char *needle2)

@@ -14,41 +14,20 @@
 
 /* ---- helpers ---- */
 
-static onnxc_status *open_with(mb_model *mb, const onnxc_model_options *mo, onnxc_model **out)
-{
-    uint8_t *buf;
-    size_t len;
-    ck_assert(mb_serialize(mb, &buf, &len));
-    mb_free(mb);
-    *out = NULL;
-    onnxc_status *st = onnxc_model_open_buffer(buf, len, mo, out);
-    free(buf);
-    return st;
-}
-
-/* st is an error of code whose message contains both needles (needle2 may be NULL). */
-static void expect(onnxc_status *st, onnxc_code code, const char *needle1, const char *needle2)
-{
-    ck_assert_msg(st, "expected an error containing '%s'", needle1);
-    const char *msg = onnxc_status_message(st);
-    ck_assert_msg(onnxc_status_code(st) == code, "code %s: %s", onnxc_code_name(onnxc_status_code(st)), msg);
-    ck_assert_msg(strstr(msg, needle1), "'%s' not in: %s", needle1, msg);
-    ck_assert_msg(!needle2 || strstr(msg, needle2), "'%s' not in: %s", needle2, msg);
-    onnxc_status_free(st);
-}
+#define expect(st, code, n1, n2) mb_expect_status((st), (code), (n1), (n2), __LINE__)
 
 static void expect_open_error(mb_model *mb, const onnxc_model_options *mo, const char *needle1,
                               const char *needle2)
 {
     onnxc_model *m;
-    expect(open_with(mb, mo, &m), ONNXC_ERR_LIMIT, needle1, needle2);
+    expect(mb_open(mb, mo, &m), ONNXC_ERR_LIMIT, needle1, needle2);
     ck_assert_ptr_null(m);
 }
 
 static onnxc_model *open_ok(mb_model *mb, const onnxc_model_options *mo)
 {
     onnxc_model *m;
-    onnxc_status *st = open_with(mb, mo, &m);
+    onnxc_status *st = mb_open(mb, mo, &m);
     ck_assert_msg(!st, "open: %s", onnxc_status_message(st));
     return m;
 }
@@ -101,9 +80,9 @@ START_TEST(invalid_options_are_refused)
 {
     onnxc_model *m;
     onnxc_model_options mo = options(-1, 0, 0);
-    expect(open_with(relu_model(), &mo, &m), ONNXC_ERR_ARGUMENT, "max_rank", NULL);
+    expect(mb_open(relu_model(), &mo, &m), ONNXC_ERR_ARGUMENT, "max_rank", NULL);
     mo = options(ONNXC_MAX_RANK + 1, 0, 0);
-    expect(open_with(relu_model(), &mo, &m), ONNXC_ERR_ARGUMENT, "max_rank", NULL);
+    expect(mb_open(relu_model(), &mo, &m), ONNXC_ERR_ARGUMENT, "max_rank", NULL);
 }
 END_TEST
 

@@ -100,13 +100,8 @@ static onnxc_status *infer_only(oh_node *h, int n_in, const oc_tensor *const *in
 /* Opens a model built by mb (freed here) from memory. */
 static onnxc_status *open_model(mb_model *mb)
 {
-    uint8_t *buf;
-    size_t len;
-    ck_assert(mb_serialize(mb, &buf, &len));
-    mb_free(mb);
-    onnxc_model *m = NULL;
-    onnxc_status *st = onnxc_model_open_buffer(buf, len, NULL, &m);
-    free(buf);
+    onnxc_model *m;
+    onnxc_status *st = mb_open(mb, NULL, &m);
     onnxc_model_free(m);
     return st;
 }

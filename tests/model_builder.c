@@ -1,6 +1,7 @@
 /* Test-side ONNX model builder: see model_builder.h. */
 #include "model_builder.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,31 @@ bool mb_serialize(const mb_model *mb, uint8_t **buf, size_t *len)
     *buf = xmalloc(size);
     *len = onnx__model_proto__pack(mb->proto, *buf);
     return *len == size;
+}
+
+onnxc_status *mb_open(mb_model *mb, const onnxc_model_options *options, onnxc_model **out)
+{
+    uint8_t *buf;
+    size_t len;
+    ck_assert(mb_serialize(mb, &buf, &len));
+    mb_free(mb);
+    *out = NULL;
+    onnxc_status *st = onnxc_model_open_buffer(buf, len, options, out);
+    free(buf);
+    return st;
+}
+
+void mb_expect_status(onnxc_status *st, onnxc_code code, const char *n1, const char *n2,
+                      int line)
+{
+    ck_assert_msg(st, "line %d: expected %s ('%s'), got success", line, onnxc_code_name(code),
+                  n1 ? n1 : "");
+    const char *msg = onnxc_status_message(st);
+    ck_assert_msg(onnxc_status_code(st) == code, "line %d: expected %s, got %s: %s", line,
+                  onnxc_code_name(code), onnxc_code_name(onnxc_status_code(st)), msg);
+    ck_assert_msg(!n1 || strstr(msg, n1), "line %d: '%s' not in: %s", line, n1, msg);
+    ck_assert_msg(!n2 || strstr(msg, n2), "line %d: '%s' not in: %s", line, n2, msg);
+    onnxc_status_free(st);
 }
 
 bool mb_write_file(const mb_model *mb, const char *path)

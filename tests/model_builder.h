@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "onnx.pb-c.h"
+#include "onnxc.h"
 
 typedef struct mb_model {
     Onnx__ModelProto *proto; /* the model being built */
@@ -51,6 +52,14 @@ bool mb_serialize(const mb_model *mb, uint8_t **buf, size_t *len);
 /* Serializes into a file; false on an I/O error. */
 bool mb_write_file(const mb_model *mb, const char *path);
 void mb_free(mb_model *mb);
+/* Serializes mb, frees it and opens the bytes with onnxc_model_open_buffer
+ * (options may be NULL): its status, the model in *out on success (NULL
+ * otherwise). */
+onnxc_status *mb_open(mb_model *mb, const onnxc_model_options *options, onnxc_model **out);
+/* Asserts that st is an error of code whose message contains n1 and n2
+ * (either may be NULL), naming the test's line when it is not; frees st. */
+void mb_expect_status(onnxc_status *st, onnxc_code code, const char *n1, const char *n2,
+                      int line);
 
 /* ---- graph inputs, outputs, value_info ----------------------------------- */
 

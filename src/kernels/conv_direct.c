@@ -185,14 +185,14 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
     int64_t out_image = g->out_channels * dh->out * dw->out;
     r.job = (oc_direct_job){r.phases, taps, t, r.pd.cols, packed, bias, NULL, NULL,
                             g->out_channels, dh->out, dw->out, lo, hi};
+    int64_t blocks = oc_div_ceil(g->out_channels, r.kern->mr);
+    r.chunks = threads > 1 ? 2 * threads : 1;
+    if (r.chunks > dh->out) r.chunks = dh->out;
     for (int64_t n = 0; n < g->batch; n++) {
         r.x = x + n * in_image;
         oc_parallel_for(pool, (size_t)r.pd.planes, 1, fill_phases, &r);
         r.job.y = y + n * out_image;
         r.job.sum = sum ? sum + n * out_image : NULL;
-        int64_t blocks = oc_div_ceil(g->out_channels, r.kern->mr);
-        r.chunks = threads > 1 ? 2 * threads : 1;
-        if (r.chunks > dh->out) r.chunks = dh->out;
         oc_parallel_for(pool, (size_t)(blocks * r.chunks), 1, run_blocks, &r);
     }
 }

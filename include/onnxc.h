@@ -122,6 +122,11 @@ typedef struct onnxc_model_options {
      * for the model's sessions (see onnxc_session_options.max_ops);
      * 0 = ONNXC_DEFAULT_MAX_OPS. */
     uint64_t max_ops;
+    /* Threads that prepare the weights (repacking, Winograd transforms) of
+     * different nodes at once while loading, for the load only; 0 = one per
+     * online CPU (default), 1 = the calling thread alone. The result is the
+     * same for any count. */
+    int threads;
 } onnxc_model_options;
 
 /* Fills *options with the defaults (limits 0: the defaults above). */

@@ -440,6 +440,77 @@ START_TEST(cnn_sessions_run_concurrently)
 }
 END_TEST
 
+/* The load prepares the weights of different nodes on several threads
+ * (options.threads): the model computes the same, to the bit, whatever the
+ * count, and a negative count is refused. Run under ThreadSanitizer in CI. */
+START_TEST(load_threads_prepare_the_same_weights)
+{
+    static const char *const models[] = {"tv_blocks_opset13", "inception_module_32_opset13",
+                                         "bn_net_opset13"};
+    const char *dir = getenv("ONNXC_FIXTURES");
+    ck_assert_msg(dir, "ONNXC_FIXTURES (the fixtures folder) is not set");
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s/model.onnx", dir, models[k]);
+        float *y[3] = {NULL, NULL, NULL};
+        size_t y_count = 0;
+        const int load_threads[3] = {1, 3, 0};
+        for (int t = 0; t < 3; t++) {
+            onnxc_model_options mo;
+            onnxc_model_options_init(&mo);
+            mo.threads = load_threads[t];
+            onnxc_model *m;
+            OK(onnxc_model_open_file(path, &mo, &m));
+            onnxc_tensor_info in, out;
+            OK(onnxc_model_input(m, 0, &in));
+            OK(onnxc_model_output(m, 0, &out));
+            size_t x_count = 1;
+            y_count = 1;
+            int64_t shape[8];
+            for (int i = 0; i < in.rank; i++) {
+                shape[i] = in.shape[i] > 0 ? in.shape[i] : 1;
+                x_count *= (size_t)shape[i];
+            }
+            float *x = malloc(x_count * sizeof *x);
+            ck_assert(x);
+            unsigned r = 777;
+            for (size_t i = 0; i < x_count; i++) {
+                r = r * 1664525u + 1013904223u;
+                x[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
+            }
+            onnxc_session *s;
+            OK(onnxc_session_create(m, NULL, &s));
+            OK(onnxc_session_bind_index(s, 0, ONNXC_DTYPE_FLOAT, shape, in.rank, x,
+                                        x_count * sizeof *x));
+            OK(onnxc_session_run(s));
+            onnxc_tensor_view v;
+            OK(onnxc_session_output(s, 0, &v));
+            y_count = v.count;
+            y[t] = malloc(v.nbytes);
+            ck_assert(y[t]);
+            memcpy(y[t], v.data, v.nbytes);
+            ck_assert_int_eq(out.dtype, ONNXC_DTYPE_FLOAT);
+            onnxc_session_free(s);
+            onnxc_model_free(m);
+            free(x);
+        }
+        ck_assert_msg(memcmp(y[0], y[1], y_count * sizeof *y[0]) == 0,
+                      "%s: loaded on 3 threads, the outputs differ from 1 thread", models[k]);
+        ck_assert_msg(memcmp(y[0], y[2], y_count * sizeof *y[0]) == 0,
+                      "%s: loaded on one thread per CPU, the outputs differ", models[k]);
+        for (int t = 0; t < 3; t++) free(y[t]);
+    }
+    onnxc_model_options mo;
+    onnxc_model_options_init(&mo);
+    mo.threads = -1;
+    onnxc_model *m = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/model.onnx", dir, models[0]);
+    expect(onnxc_model_open_file(path, &mo, &m), ONNXC_ERR_ARGUMENT, "threads is negative");
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
 /* options.profile: every node of the last run with its times and shapes;
  * without it, and before a run, the call says why there is nothing. */
 START_TEST(profile_records_the_last_run)
@@ -531,6 +602,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, open_file_works);
     tcase_add_test(tc, sessions_share_a_model_across_threads);
     tcase_add_test(tc, cnn_sessions_run_concurrently);
+    tcase_add_test(tc, load_threads_prepare_the_same_weights);
     tcase_add_test(tc, profile_records_the_last_run);
     tcase_add_test(tc, status_helpers);
     suite_add_tcase(s, tc);

@@ -279,7 +279,7 @@ static onnxc_status *run_conv_session(oh_node *h, int n_in, const oc_tensor *con
         in[i] = &shapes[i];
     }
     if (!x_known) in[0] = NULL;
-    oc_pack_ctx pc = {n, &h->arena, n_in, in, pack_alloc, NULL, allocs};
+    oc_pack_ctx pc = {n, n_in, in, pack_alloc, NULL, allocs};
     OC_TRY(n->op->pack(&pc));
 
     in[0] = &shapes[0];

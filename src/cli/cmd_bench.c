@@ -299,7 +299,8 @@ static onnxc_status *bench(bench_state *b, const bench_options *o)
     mo.optimize = o->optimize ? 1 : 0;
     onnxc_session_options so;
     onnxc_session_options_init(&so);
-    so.threads = o->threads;
+    /* The load prepares weights on as many threads as the runs use. */
+    mo.threads = so.threads = o->threads;
     mo.max_ops = so.max_ops = o->max_ops;
     so.profile = o->per_node || o->profile_path;
     int threads = o->threads > 0 ? o->threads : oc_cpu_count();

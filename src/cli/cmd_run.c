@@ -250,6 +250,7 @@ static onnxc_status *run_model(run_state *rs, const run_options *o)
     onnxc_model_options mo;
     onnxc_model_options_init(&mo);
     mo.optimize = !o->no_optimize;
+    mo.threads = o->threads; /* the load prepares weights on as many threads */
     mo.max_ops = so.max_ops = o->max_ops;
     OC_TRY(onnxc_model_open_file(o->model_path, &mo, &rs->model));
     OC_TRY(onnxc_session_create(rs->model, &so, &rs->session));

@@ -89,7 +89,7 @@ static onnxc_status *open_model(const void *data, size_t size, const char *dir, 
     /* After folding (weights computed by constant subgraphs are constants
      * then) and before packing (which then packs the final weights). */
     if (!st && (!options || options->optimize)) st = oc_optimize(m);
-    if (!st) st = oc_pack_nodes(m);
+    if (!st) st = oc_pack_nodes(m, options ? options->threads : 0);
     if (!st) st = fill_info(m, m->n_inputs, m->inputs, &m->input_info);
     if (!st) st = fill_info(m, m->n_outputs, m->outputs, &m->output_info);
     /* An allocation the limit refused surfaced as out of memory: say why. */

@@ -17,6 +17,9 @@ onnxc_status *oc_limits_from_options(const onnxc_model_options *options, oc_limi
     if (options->max_rank < 0 || options->max_rank > ONNXC_MAX_RANK)
         return oc_error(ONNXC_ERR_ARGUMENT, "model options: max_rank %d is outside 0..%d",
                         options->max_rank, ONNXC_MAX_RANK);
+    if (options->threads < 0)
+        return oc_error(ONNXC_ERR_ARGUMENT, "model options: threads is negative (%d)",
+                        options->threads);
     if (options->max_rank) out->max_rank = options->max_rank;
     if (options->max_elements) out->max_elements = options->max_elements;
     if (options->max_bytes) out->max_bytes = options->max_bytes;

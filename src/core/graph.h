@@ -52,8 +52,9 @@ onnxc_status *oc_infer_shapes(const onnxc_model *m, oc_tensor *vals, const oc_in
  * the values; static_shapes tells whether every needed shape is known (infer.c). */
 onnxc_status *oc_infer_static(onnxc_model *m);
 
-/* Calls the pack hook of every node that runs and has one (infer.c). */
-onnxc_status *oc_pack_nodes(onnxc_model *m);
+/* Calls the pack hook of every node that runs and has one, on up to threads
+ * threads (<= 0: one per CPU) of a pool that lives for the call (infer.c). */
+onnxc_status *oc_pack_nodes(onnxc_model *m, int threads);
 
 /* First and last position in the execution order where each value is
  * written or read by a node that runs (skip[n]: node n does not run; may be

@@ -3,6 +3,8 @@
  * session it computes shape subgraphs (Shape -> Gather -> Concat -> Reshape)
  * once the bound shapes are known, so later nodes see their values. */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,26 +162,35 @@ static onnxc_status *check_input_dtypes(const onnxc_model *m)
 static void *model_alloc(void *owner, size_t bytes) { return oc_model_alloc(owner, bytes); }
 
 /* Per value: read by exactly one node (folded ones included: a session may
- * recompute them) and neither a graph output nor bindable. */
+ * recompute them) and neither a graph output nor bindable. The lock
+ * serializes the model's allocations and releases: nodes are packed on
+ * several threads. */
 typedef struct pack_state {
     onnxc_model *m;
     bool *exclusive;
+    pthread_mutex_t lock;
 } pack_state;
 
 static void model_release(const oc_pack_ctx *ctx, int input, const void *data, size_t bytes)
 {
-    const pack_state *ps = ctx->owner;
+    pack_state *ps = ctx->owner;
     int id = input >= 0 && input < ctx->node->n_inputs ? ctx->node->inputs[input] : -1;
     if (id < 0 || !ps->m->values[id].constant) return;
     const oc_tensor *c = ps->m->values[id].constant;
     uintptr_t begin = (uintptr_t)c->data, p = (uintptr_t)data;
     if (p < begin || bytes > c->nbytes || p - begin > c->nbytes - bytes) return;
+    pthread_mutex_lock(&ps->lock);
     oc_model_release_constant(ps->m, data, bytes, ps->exclusive[id]);
+    pthread_mutex_unlock(&ps->lock);
 }
 
 static void *pack_alloc(void *owner, size_t bytes)
 {
-    return model_alloc(((pack_state *)owner)->m, bytes);
+    pack_state *ps = owner;
+    pthread_mutex_lock(&ps->lock);
+    void *p = model_alloc(ps->m, bytes);
+    pthread_mutex_unlock(&ps->lock);
+    return p;
 }
 
 static bool *exclusive_constants(const onnxc_model *m)
@@ -290,27 +301,116 @@ onnxc_status *oc_infer_static(onnxc_model *m)
 
 /* ---- weight preparation ---- */
 
-onnxc_status *oc_pack_nodes(onnxc_model *m)
+/* The nodes to pack, each with its status; threads claim them one at a
+ * time, the biggest weights first, so that two threads finish together. */
+typedef struct pack_job {
+    onnxc_model *m;
+    pack_state *ps;
+    int *nodes; /* node indices, biggest weights first */
+    onnxc_status **status; /* per node index */
+    int count;
+    atomic_int next;
+    size_t arity;
+    const oc_tensor **in; /* arity per thread */
+} pack_job;
+
+static void pack_one(pack_job *job, oc_node *node, const oc_tensor **in)
 {
-    const oc_tensor **in = malloc((size_t)max_arity(m, true) * sizeof *in);
-    pack_state ps = {m, exclusive_constants(m)};
-    if (!in || !ps.exclusive) {
-        free(in);
+    onnxc_model *m = job->m;
+    for (int i = 0; i < node->n_inputs; i++) {
+        const oc_value *v = node->inputs[i] >= 0 ? &m->values[node->inputs[i]] : NULL;
+        in[i] = v && v->shape_known ? &v->info : NULL;
+    }
+    oc_pack_ctx ctx = {node, node->n_inputs, in, pack_alloc, model_release, job->ps};
+    job->status[node->index] = node->op->pack(&ctx);
+}
+
+static void run_pack_threads(void *arg, size_t begin, size_t end, int thread)
+{
+    (void)begin, (void)end;
+    pack_job *job = arg;
+    const oc_tensor **in = job->in + (size_t)thread * job->arity;
+    for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->count;)
+        pack_one(job, &job->m->nodes[job->nodes[k]], in);
+}
+
+/* Bytes of a node's constant inputs: its packing work, roughly. */
+static size_t constant_bytes(const onnxc_model *m, const oc_node *n)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const oc_value *v = n->inputs[i] >= 0 ? &m->values[n->inputs[i]] : NULL;
+        if (v && v->constant) bytes += v->constant->nbytes;
+    }
+    return bytes;
+}
+
+typedef struct pack_order {
+    size_t bytes;
+    int node;
+} pack_order;
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    const pack_order *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+    return x->node - y->node;
+}
+
+onnxc_status *oc_pack_nodes(onnxc_model *m, int threads)
+{
+    pack_job job = {m, NULL, NULL, NULL, 0, 0, (size_t)max_arity(m, true), NULL};
+    atomic_init(&job.next, 0);
+    job.nodes = malloc(((size_t)m->n_order + 1) * sizeof *job.nodes);
+    job.status = calloc((size_t)m->n_nodes + 1, sizeof *job.status);
+    pack_state ps = {.m = m, .exclusive = exclusive_constants(m)};
+    job.ps = &ps;
+    if (!job.nodes || !job.status || !ps.exclusive) {
+        free(job.nodes);
+        free(job.status);
         free(ps.exclusive);
         return oc_no_memory();
     }
-    onnxc_status *st = NULL;
-    for (int k = 0; k < m->n_order && !st; k++) {
-        oc_node *node = &m->nodes[m->order[k]];
-        if (!node->op->pack || m->folded[node->index]) continue;
-        for (int i = 0; i < node->n_inputs; i++) {
-            const oc_value *v = node->inputs[i] >= 0 ? &m->values[node->inputs[i]] : NULL;
-            in[i] = v && v->shape_known ? &v->info : NULL;
-        }
-        oc_pack_ctx ctx = {node, &m->arena, node->n_inputs, in, pack_alloc, model_release, &ps};
-        st = node->op->pack(&ctx);
+    pack_order *order = malloc(((size_t)m->n_order + 1) * sizeof *order);
+    if (!order) {
+        free(job.nodes);
+        free(job.status);
+        free(ps.exclusive);
+        return oc_no_memory();
     }
-    free(in);
+    for (int k = 0; k < m->n_order; k++) {
+        const oc_node *node = &m->nodes[m->order[k]];
+        if (node->op->pack && !m->folded[node->index])
+            order[job.count++] = (pack_order){constant_bytes(m, node), node->index};
+    }
+    qsort(order, (size_t)job.count, sizeof *order, by_bytes_desc);
+    for (int k = 0; k < job.count; k++) job.nodes[k] = order[k].node;
+    free(order);
+    if (threads <= 0) threads = oc_cpu_count();
+    if (threads > job.count) threads = job.count;
+    oc_pool *pool = NULL;
+    if (threads > 1 && oc_pool_create(threads, &pool) != NULL) pool = NULL; /* then alone */
+    threads = oc_pool_size(pool);
+    onnxc_status *st = NULL;
+    job.in = malloc((size_t)threads * (job.arity ? job.arity : 1) * sizeof *job.in);
+    if (!job.in) st = oc_no_memory();
+    if (!st && pthread_mutex_init(&ps.lock, NULL) != 0) st = oc_no_memory();
+    if (!st) {
+        oc_parallel_for(pool, (size_t)threads, 1, run_pack_threads, &job);
+        pthread_mutex_destroy(&ps.lock);
+        /* The first failure in execution order, as a sequential pass would
+         * report it. */
+        for (int k = 0; k < m->n_order; k++) {
+            onnxc_status **s = &job.status[m->order[k]];
+            if (*s && !st) st = *s;
+            else if (*s) onnxc_status_free(*s);
+            *s = NULL;
+        }
+    }
+    oc_pool_free(pool);
+    free(job.in);
+    free(job.nodes);
+    free(job.status);
     free(ps.exclusive);
     return st;
 }

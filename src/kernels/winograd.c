@@ -238,51 +238,61 @@ bool oc_winograd_weights_count(int m, int64_t k, int64_t c, int64_t kh, int64_t 
 }
 
 /* u[xi][k][vc] for every kernel, A = m + 2 a constant so that the small
- * products unroll. An output channel's kernels are transformed into tmp
- * first ([vc][xi], cv * A^2 floats) and then written out position by
- * position, cv consecutive floats each: written straight, every kernel
- * would touch A^2 pages far apart (the transform is most of a model's load
- * time otherwise). */
+ * products unroll. An output channel at a time, in double: its 3x3 pieces
+ * are gathered channel-innermost (g[9][cv]), the row pass gives t[A][3][cv]
+ * and the column pass writes each position's cv floats straight into u.
+ * Every pass is a loop over cv that the compiler vectorizes; kernel by
+ * kernel (A^2 scattered writes each) the transform was most of ResNet-18's
+ * load time. tmp holds (9 + 3 A) cv doubles. */
 static OC_WINO_INLINE void weights_a(const int A, int64_t k, int64_t c, int64_t kh, int64_t kw,
-                                     const float *w, float *u, float *tmp)
+                                     const float *w, float *u, double *tmp)
 {
     const double *gm = oc_winograd_g(A - 2);
     int64_t subs_w = oc_div_ceil(kw, 3), pieces = oc_div_ceil(kh, 3) * subs_w, cv = c * pieces;
+    double *g = tmp, *t = tmp + 9 * cv;
     for (int64_t ko = 0; ko < k; ko++) {
-        for (int64_t piece = 0; piece < pieces; piece++)
+        for (int64_t piece = 0; piece < pieces; piece++) {
+            /* The piece's 3x3 window of the kernel, zero past its edge. */
+            int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
             for (int64_t ci = 0; ci < c; ci++) {
-                /* The piece's 3x3 window of the kernel, zero past its edge. */
-                int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
                 const float *src = w + (ko * c + ci) * kh * kw;
-                double g[9], t[8 * 3];
+                int64_t vc = piece * c + ci;
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++)
-                        g[i * 3 + j] =
+                        g[(i * 3 + j) * cv + vc] =
                             r0 + i < kh && c0 + j < kw ? src[(r0 + i) * kw + c0 + j] : 0.0;
-                for (int i = 0; i < A; i++)
-                    for (int j = 0; j < 3; j++)
-                        t[i * 3 + j] = gm[i * 3] * g[j] + gm[i * 3 + 1] * g[3 + j] +
-                                       gm[i * 3 + 2] * g[6 + j];
-                float *dst = tmp + (piece * c + ci) * A * A;
-                for (int i = 0; i < A; i++)
-                    for (int j = 0; j < A; j++)
-                        dst[i * A + j] = (float)(t[i * 3] * gm[j * 3] + t[i * 3 + 1] * gm[j * 3 + 1] +
-                                                 t[i * 3 + 2] * gm[j * 3 + 2]);
             }
-        for (int xi = 0; xi < A * A; xi++) {
-            float *row = u + ((int64_t)xi * k + ko) * cv;
-            for (int64_t vc = 0; vc < cv; vc++) row[vc] = tmp[vc * A * A + xi];
         }
+        for (int i = 0; i < A; i++)
+            for (int j = 0; j < 3; j++) {
+                double a0 = gm[i * 3], a1 = gm[i * 3 + 1], a2 = gm[i * 3 + 2];
+                const double *restrict g0 = g + j * cv, *restrict g1 = g + (3 + j) * cv,
+                                       *restrict g2 = g + (6 + j) * cv;
+                double *restrict ti = t + (i * 3 + j) * cv;
+                for (int64_t vc = 0; vc < cv; vc++)
+                    ti[vc] = a0 * g0[vc] + a1 * g1[vc] + a2 * g2[vc];
+            }
+        for (int i = 0; i < A; i++)
+            for (int j = 0; j < A; j++) {
+                double b0 = gm[j * 3], b1 = gm[j * 3 + 1], b2 = gm[j * 3 + 2];
+                const double *restrict t0 = t + i * 3 * cv, *restrict t1 = t0 + cv,
+                                       *restrict t2 = t1 + cv;
+                float *restrict row = u + ((int64_t)(i * A + j) * k + ko) * cv;
+                for (int64_t vc = 0; vc < cv; vc++)
+                    row[vc] = (float)(t0[vc] * b0 + t1[vc] * b1 + t2[vc] * b2);
+            }
     }
 }
 
 bool oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
                          float *u)
 {
-    size_t count;
-    if (!oc_winograd_weights_count(m, 1, c, kh, kw, &count) || count > SIZE_MAX / sizeof(float))
+    size_t cv, count;
+    int A = m + 2;
+    if (k < 0 || c < 0 || !oc_mul_size((size_t)c, (size_t)(oc_div_ceil(kh, 3) * oc_div_ceil(kw, 3)), &cv) ||
+        !oc_mul_size(cv, (size_t)(9 + 3 * A), &count) || count > SIZE_MAX / sizeof(double))
         return false;
-    float *tmp = malloc((count ? count : 1) * sizeof *tmp);
+    double *tmp = malloc((count ? count : 1) * sizeof *tmp);
     if (!tmp) return false;
     if (m == 2)
         weights_a(4, k, c, kh, kw, w, u, tmp);

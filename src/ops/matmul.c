@@ -161,7 +161,7 @@ onnxc_status *oc_matmul_pack(oc_pack_ctx *ctx)
     bool rows_known = a && a->rank >= 1 && a->dtype == ONNXC_DTYPE_FLOAT &&
                       a->dims[a->rank - 1] == (int64_t)k;
     size_t rows = rows_known ? a->count / k : 0;
-    matmul_params *p = oc_arena_alloc(ctx->arena, sizeof *p);
+    matmul_params *p = ctx->alloc(ctx->owner, sizeof *p);
     if (!p) return oc_no_memory();
     OC_TRY(oc_pack_weight_b(ctx, 1, false, k, n, rows, &p->packed_b, &p->packed_from));
     if (!p->packed_from) return NULL;

@@ -41,15 +41,16 @@ typedef struct oc_run_ctx {
  * result is shared read-only by every session. An initializer listed as a
  * graph input (IR < 4 models) comes with its default data, which a session
  * may override: run must use the packed form only while ctx->in[i]->data is
- * still the pointer it was packed from. */
+ * still the pointer it was packed from. The hooks of different nodes run
+ * concurrently on the load's threads: a hook changes only its own node and
+ * allocates only through alloc (thread-safe, like release). */
 struct oc_pack_ctx;
 typedef struct oc_pack_ctx {
     oc_node *node;
-    oc_arena *arena;                /* small allocations */
     int n_inputs;
     const oc_tensor *const *in;     /* type and shape when known at load, else NULL;
                                      * data when the input is a constant */
-    void *(*alloc)(void *owner, size_t bytes); /* large OC_ALIGN-aligned model-owned buffers */
+    void *(*alloc)(void *owner, size_t bytes); /* OC_ALIGN-aligned model-owned memory */
     /* The op has packed [data, data + bytes) of constant input `input` into
      * its own copy and reads that copy from now on (run checks that
      * in[input]->data is still the pointer it packed from): the memory may

@@ -67,6 +67,7 @@ typedef struct wino_isa {
     oc_wino_input_fn input;
     oc_wino_output_fn output;
     oc_wino_multiply_fn multiply;
+    oc_wino_weights_fn weights;
 } wino_isa;
 
 static wino_isa pick_isa(void)
@@ -74,15 +75,18 @@ static wino_isa pick_isa(void)
     switch (oc_isa_best()) {
 #ifdef OC_HAVE_AVX512
     case OC_ISA_AVX512:
-        return (wino_isa){oc_wino_input_avx512, oc_wino_output_avx512, oc_wino_multiply_avx512};
+        return (wino_isa){oc_wino_input_avx512, oc_wino_output_avx512, oc_wino_multiply_avx512,
+                          oc_wino_weights_avx512};
 #endif
 #ifdef OC_HAVE_AVX2
     case OC_ISA_AVX2:
-        return (wino_isa){oc_wino_input_avx2, oc_wino_output_avx2, oc_wino_multiply_avx2};
+        return (wino_isa){oc_wino_input_avx2, oc_wino_output_avx2, oc_wino_multiply_avx2,
+                          oc_wino_weights_avx2};
 #endif
     default:
         return (wino_isa){oc_wino_input_portable, oc_wino_output_portable,
-                          oc_wino_multiply_portable};
+                          oc_wino_multiply_portable,
+                          oc_wino_weights_portable};
     }
 }
 
@@ -237,53 +241,6 @@ bool oc_winograd_weights_count(int m, int64_t k, int64_t c, int64_t kh, int64_t 
            oc_mul_size(n, (size_t)c, count);
 }
 
-/* u[xi][k][vc] for every kernel, A = m + 2 a constant so that the small
- * products unroll. An output channel at a time, in double: its 3x3 pieces
- * are gathered channel-innermost (g[9][cv]), the row pass gives t[A][3][cv]
- * and the column pass writes each position's cv floats straight into u.
- * Every pass is a loop over cv that the compiler vectorizes; kernel by
- * kernel (A^2 scattered writes each) the transform was most of ResNet-18's
- * load time. tmp holds (9 + 3 A) cv doubles. */
-static OC_WINO_INLINE void weights_a(const int A, int64_t k, int64_t c, int64_t kh, int64_t kw,
-                                     const float *w, float *u, double *tmp)
-{
-    const double *gm = oc_winograd_g(A - 2);
-    int64_t subs_w = oc_div_ceil(kw, 3), pieces = oc_div_ceil(kh, 3) * subs_w, cv = c * pieces;
-    double *g = tmp, *t = tmp + 9 * cv;
-    for (int64_t ko = 0; ko < k; ko++) {
-        for (int64_t piece = 0; piece < pieces; piece++) {
-            /* The piece's 3x3 window of the kernel, zero past its edge. */
-            int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
-            for (int64_t ci = 0; ci < c; ci++) {
-                const float *src = w + (ko * c + ci) * kh * kw;
-                int64_t vc = piece * c + ci;
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++)
-                        g[(i * 3 + j) * cv + vc] =
-                            r0 + i < kh && c0 + j < kw ? src[(r0 + i) * kw + c0 + j] : 0.0;
-            }
-        }
-        for (int i = 0; i < A; i++)
-            for (int j = 0; j < 3; j++) {
-                double a0 = gm[i * 3], a1 = gm[i * 3 + 1], a2 = gm[i * 3 + 2];
-                const double *restrict g0 = g + j * cv, *restrict g1 = g + (3 + j) * cv,
-                                       *restrict g2 = g + (6 + j) * cv;
-                double *restrict ti = t + (i * 3 + j) * cv;
-                for (int64_t vc = 0; vc < cv; vc++)
-                    ti[vc] = a0 * g0[vc] + a1 * g1[vc] + a2 * g2[vc];
-            }
-        for (int i = 0; i < A; i++)
-            for (int j = 0; j < A; j++) {
-                double b0 = gm[j * 3], b1 = gm[j * 3 + 1], b2 = gm[j * 3 + 2];
-                const double *restrict t0 = t + i * 3 * cv, *restrict t1 = t0 + cv,
-                                       *restrict t2 = t1 + cv;
-                float *restrict row = u + ((int64_t)(i * A + j) * k + ko) * cv;
-                for (int64_t vc = 0; vc < cv; vc++)
-                    row[vc] = (float)(t0[vc] * b0 + t1[vc] * b1 + t2[vc] * b2);
-            }
-    }
-}
-
 bool oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, const float *w,
                          float *u)
 {
@@ -294,12 +251,7 @@ bool oc_winograd_weights(int m, int64_t k, int64_t c, int64_t kh, int64_t kw, co
         return false;
     double *tmp = malloc((count ? count : 1) * sizeof *tmp);
     if (!tmp) return false;
-    if (m == 2)
-        weights_a(4, k, c, kh, kw, w, u, tmp);
-    else if (m == 4)
-        weights_a(6, k, c, kh, kw, w, u, tmp);
-    else
-        weights_a(8, k, c, kh, kw, w, u, tmp);
+    pick_isa().weights(A, k, c, kh, kw, oc_winograd_g(m), w, u, tmp);
     free(tmp);
     return true;
 }

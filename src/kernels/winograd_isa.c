@@ -546,3 +546,65 @@ void OC_ISA_SYM(oc_wino_multiply)(const oc_wino_plan *p, const float *u, int64_t
         }
     }
 }
+
+/* u[xi][k][vc] for every kernel, A = m + 2 a constant so that the small
+ * products unroll. An output channel at a time, in double: its 3x3 pieces
+ * are gathered channel-innermost (g[9][cv]), the row pass gives t[A][3][cv]
+ * and the column pass writes each position's cv floats straight into u.
+ * Every pass is a loop over cv that the compiler vectorizes; kernel by
+ * kernel (A^2 scattered writes each) the transform was most of ResNet-18's
+ * load time. Compiled per instruction set for wider vectors; without FP
+ * contraction (ISO C) every set gives the same floats. */
+static inline __attribute__((always_inline)) void weights_a(const int A, int64_t k, int64_t c,
+                                                           int64_t kh, int64_t kw,
+                                                           const double *gm, const float *w,
+                                                           float *u, double *tmp)
+{
+    int64_t subs_w = (kw + 2) / 3, pieces = (kh + 2) / 3 * subs_w, cv = c * pieces;
+    double *g = tmp, *t = tmp + 9 * cv;
+    for (int64_t ko = 0; ko < k; ko++) {
+        for (int64_t piece = 0; piece < pieces; piece++) {
+            /* The piece's 3x3 window of the kernel, zero past its edge. */
+            int64_t r0 = 3 * (piece / subs_w), c0 = 3 * (piece % subs_w);
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) {
+                    double *restrict dst = g + (i * 3 + j) * cv + piece * c;
+                    if (r0 + i >= kh || c0 + j >= kw) {
+                        for (int64_t ci = 0; ci < c; ci++) dst[ci] = 0.0;
+                        continue;
+                    }
+                    const float *restrict src = w + ko * c * kh * kw + (r0 + i) * kw + c0 + j;
+                    for (int64_t ci = 0; ci < c; ci++) dst[ci] = src[ci * kh * kw];
+                }
+        }
+        for (int i = 0; i < A; i++)
+            for (int j = 0; j < 3; j++) {
+                double a0 = gm[i * 3], a1 = gm[i * 3 + 1], a2 = gm[i * 3 + 2];
+                const double *restrict g0 = g + j * cv, *restrict g1 = g + (3 + j) * cv,
+                                       *restrict g2 = g + (6 + j) * cv;
+                double *restrict ti = t + (i * 3 + j) * cv;
+                for (int64_t vc = 0; vc < cv; vc++)
+                    ti[vc] = a0 * g0[vc] + a1 * g1[vc] + a2 * g2[vc];
+            }
+        for (int i = 0; i < A; i++)
+            for (int j = 0; j < A; j++) {
+                double b0 = gm[j * 3], b1 = gm[j * 3 + 1], b2 = gm[j * 3 + 2];
+                const double *restrict t0 = t + i * 3 * cv, *restrict t1 = t0 + cv,
+                                       *restrict t2 = t1 + cv;
+                float *restrict row = u + ((int64_t)(i * A + j) * k + ko) * cv;
+                for (int64_t vc = 0; vc < cv; vc++)
+                    row[vc] = (float)(t0[vc] * b0 + t1[vc] * b1 + t2[vc] * b2);
+            }
+    }
+}
+
+void OC_ISA_SYM(oc_wino_weights)(int a, int64_t k, int64_t c, int64_t kh, int64_t kw,
+                                 const double *g, const float *w, float *u, double *tmp)
+{
+    if (a == 4)
+        weights_a(4, k, c, kh, kw, g, w, u, tmp);
+    else if (a == 6)
+        weights_a(6, k, c, kh, kw, g, w, u, tmp);
+    else
+        weights_a(8, k, c, kh, kw, g, w, u, tmp);
+}

@@ -112,6 +112,12 @@ typedef void (*oc_wino_multiply_fn)(const oc_wino_plan *p, const float *u, int64
                                     int64_t kn, const oc_wino_v *v, int64_t s, float *mm,
                                     int64_t xstride, int64_t ldk);
 
+/* The weight transform: u[xi][k][vc] = (G g G^T)[xi] of every kernel of w
+ * [k][c][kh][kw] split into 3x3 pieces (vc = piece * c + channel), in
+ * double; g is G (a x 3) and tmp holds (9 + 3 a) * cv doubles. */
+typedef void (*oc_wino_weights_fn)(int a, int64_t k, int64_t c, int64_t kh, int64_t kw,
+                                   const double *g, const float *w, float *u, double *tmp);
+
 #define OC_WINO_DECLARE(suffix)                                                               \
     void oc_wino_input_##suffix(const oc_wino_plan *p, const float *x, int64_t first,         \
                                 const oc_wino_v *v, int64_t c0, int64_t c1);                  \
@@ -121,7 +127,9 @@ typedef void (*oc_wino_multiply_fn)(const oc_wino_plan *p, const float *u, int64
                                  float lo, float hi, float *y);                               \
     void oc_wino_multiply_##suffix(const oc_wino_plan *p, const float *u, int64_t k0,         \
                                    int64_t kn, const oc_wino_v *v, int64_t s, float *mm,      \
-                                   int64_t xstride, int64_t ldk);
+                                   int64_t xstride, int64_t ldk);                             \
+    void oc_wino_weights_##suffix(int a, int64_t k, int64_t c, int64_t kh, int64_t kw,        \
+                                  const double *g, const float *w, float *u, double *tmp);
 
 OC_WINO_DECLARE(portable)
 #ifdef OC_HAVE_AVX2

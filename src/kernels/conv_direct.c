@@ -109,39 +109,28 @@ typedef struct direct_run {
     oc_direct_job job;
 } direct_run;
 
-/* Phase planes [begin, end) of the image: plane (c, u, v) at index
- * (c sh + u) sw + v. */
+/* The phase planes of the image for units [begin, end) of (channel c, row
+ * phase u), u fastest: planes (c, u, v) for every v, at index (c sh + u) sw
+ * + v. Each input row is read once, into its sw phase rows. */
 static void fill_phases(void *ctx, size_t begin, size_t end, int thread)
 {
     (void)thread;
     const direct_run *r = ctx;
     const oc_window_dim *dh = &r->g->dim[1], *dw = &r->g->dim[2];
     int64_t sh = dh->stride, sw = dw->stride, cols = r->pd.cols;
-    for (size_t pl = begin; pl < end; pl++) {
-        int64_t c = (int64_t)pl / (sh * sw), u = (int64_t)pl / sw % sh, v = (int64_t)pl % sw;
+    for (size_t unit = begin; unit < end; unit++) {
+        int64_t c = (int64_t)unit / sh, u = (int64_t)unit % sh;
         const float *xc = r->x + c * dh->in * dw->in;
-        float *dst = r->phases + (int64_t)pl * r->pd.plane;
-        /* Columns X whose input column sw X + v - pad lies inside the row. */
-        int64_t x_lo = dw->pad_begin > v ? oc_div_ceil(dw->pad_begin - v, sw) : 0;
-        int64_t span = dw->in + dw->pad_begin - v;
-        int64_t x_hi = span > 0 ? oc_div_ceil(span, sw) : 0;
-        if (x_lo > cols) x_lo = cols;
-        if (x_hi > cols) x_hi = cols;
-        if (x_hi < x_lo) x_hi = x_lo;
+        float *dst = r->phases + (int64_t)unit * sw * r->pd.plane;
         for (int64_t y = 0; y < r->pd.rows; y++, dst += cols) {
             int64_t ih = sh * y + u - dh->pad_begin;
             if (ih < 0 || ih >= dh->in) {
-                memset(dst, 0, (size_t)cols * sizeof *dst);
+                for (int64_t v = 0; v < sw; v++)
+                    memset(dst + v * r->pd.plane, 0, (size_t)cols * sizeof *dst);
                 continue;
             }
-            const float *src = xc + ih * dw->in;
-            int64_t shift = v - dw->pad_begin; /* input column of X = sw X + shift */
-            memset(dst, 0, (size_t)x_lo * sizeof *dst);
-            if (sw == 1)
-                memcpy(dst + x_lo, src + x_lo + shift, (size_t)(x_hi - x_lo) * sizeof *dst);
-            else
-                for (int64_t xx = x_lo; xx < x_hi; xx++) dst[xx] = src[sw * xx + shift];
-            memset(dst + x_hi, 0, (size_t)(cols - x_hi) * sizeof *dst);
+            r->kern->split(xc + ih * dw->in, dw->in, dw->pad_begin, (int)sw, cols, dst,
+                           r->pd.plane);
         }
     }
 }
@@ -190,7 +179,7 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
     if (r.chunks > dh->out) r.chunks = dh->out;
     for (int64_t n = 0; n < g->batch; n++) {
         r.x = x + n * in_image;
-        oc_parallel_for(pool, (size_t)r.pd.planes, 1, fill_phases, &r);
+        oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &r);
         r.job.y = y + n * out_image;
         r.job.sum = sum ? sum + n * out_image : NULL;
         oc_parallel_for(pool, (size_t)(blocks * r.chunks), 1, run_blocks, &r);

@@ -41,10 +41,17 @@ typedef struct oc_direct_job {
  * multiple of MR). */
 typedef void (*oc_direct_block_fn)(const oc_direct_job *j, int64_t k0, int64_t oh0, int64_t oh1);
 
+/* One input row src (in_w floats) into the sw phase rows dst + v * stride
+ * (v < sw, cols floats each): dst_v[X] = src[sw X + v - pad], zero where
+ * that falls outside the row. */
+typedef void (*oc_direct_split_fn)(const float *src, int64_t in_w, int64_t pad, int sw,
+                                   int64_t cols, float *dst, int64_t stride);
+
 typedef struct oc_direct_kernels {
     int mr;  /* output channels a block */
     int vl;  /* floats a vector */
     oc_direct_block_fn block;
+    oc_direct_split_fn split;
 } oc_direct_kernels;
 
 /* The kernels of isa (OC_ISA_AUTO: the best this CPU runs). */

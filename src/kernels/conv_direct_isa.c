@@ -10,6 +10,7 @@
  * row's padding (the driver sizes rows for whole vectors); stores and the
  * sum's loads are masked. */
 #include <stdint.h>
+#include <string.h>
 
 #include "conv_direct.h"
 #include "simd.h"
@@ -121,4 +122,50 @@ static void block(const oc_direct_job *j, int64_t k0, int64_t oh0, int64_t oh1)
     }
 }
 
-const oc_direct_kernels OC_ISA_SYM(oc_direct_kernels) = {MR, VL, block};
+/* Columns [x0, x1) of phase row v, bounds checked (the row's edges). */
+static void split_edge(const float *src, int64_t in_w, int64_t pad, int sw, int v, int64_t x0,
+                       int64_t x1, float *dst)
+{
+    for (int64_t xx = x0; xx < x1; xx++) {
+        int64_t ix = sw * xx + v - pad;
+        dst[xx] = ix >= 0 && ix < in_w ? src[ix] : 0.0f;
+    }
+}
+
+/* The interior, where every phase's column lies inside the row: one pass
+ * over the source, constant strides so that the compiler vectorizes the
+ * de-interleave. */
+#define SPLIT_INTERIOR(SW)                                                                    \
+    static void split_##SW(const float *restrict s, int64_t x0, int64_t x1, float *restrict d, \
+                           int64_t stride)                                                    \
+    {                                                                                         \
+        for (int64_t xx = 0; xx < x1 - x0; xx++)                                              \
+            for (int v = 0; v < SW; v++) d[v * stride + x0 + xx] = s[SW * xx + v];            \
+    }
+SPLIT_INTERIOR(2)
+SPLIT_INTERIOR(3)
+SPLIT_INTERIOR(4)
+
+static void split(const float *src, int64_t in_w, int64_t pad, int sw, int64_t cols, float *dst,
+                  int64_t stride)
+{
+    /* Every phase inside the row: sw X - pad >= 0 and sw X + sw - 1 - pad < in_w. */
+    int64_t x0 = (pad + sw - 1) / sw, x1 = in_w + pad >= sw ? (in_w + pad - sw) / sw + 1 : 0;
+    if (x0 > cols) x0 = cols;
+    if (x1 > cols) x1 = cols;
+    if (x1 < x0) x1 = x0;
+    for (int v = 0; v < sw; v++) {
+        split_edge(src, in_w, pad, sw, v, 0, x0, dst + v * stride);
+        split_edge(src, in_w, pad, sw, v, x1, cols, dst + v * stride);
+    }
+    if (x1 == x0) return;
+    const float *s = src + sw * x0 - pad;
+    switch (sw) { /* s: the source of column x0 of phase 0 */
+    case 2: split_2(s, x0, x1, dst, stride); break;
+    case 3: split_3(s, x0, x1, dst, stride); break;
+    case 4: split_4(s, x0, x1, dst, stride); break;
+    default: memcpy(dst + x0, s, (size_t)(x1 - x0) * sizeof *dst); break;
+    }
+}
+
+const oc_direct_kernels OC_ISA_SYM(oc_direct_kernels) = {MR, VL, block, split};

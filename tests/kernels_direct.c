@@ -5,7 +5,8 @@
  * Data are dyadic (multiples of 1/8), so sums are exact and any difference
  * is a wrong element. The cases cover strides 1 to 4, asymmetric pads,
  * pads wider than the kernel, dilations, output channels that do not fill
- * the last register block, rows ending in a partial vector, several images,
+ * the last register block, rows ending in a partial vector, rows narrower
+ * than a vector (its lanes cross rows), several images,
  * a fused sum and clamps; each runs on 1 and 3 threads, through
  * oc_conv_direct with each ISA forced and through oc_conv_f32 with the
  * weights oc_conv_prepare_weights chose. */
@@ -152,6 +153,9 @@ START_TEST(direct_matches_reference)
         {1, 1, 5, 9, 64, 2, 2, 2, 1, 1, 1, 5, 6, 4, 7},    /* pads wider than the kernel */
         {1, 6, 17, 11, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* a partial last vector */
         {2, 3, 10, 1, 90, 1, 5, 1, 2, 1, 1, 0, 2, 0, 1},   /* 1-D (one row) */
+        /* Rows narrower than a vector: its lanes cross two and more rows. */
+        {1, 3, 9, 14, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* rows of 10 of 12 */
+        {2, 2, 11, 13, 9, 5, 5, 2, 2, 1, 1, 2, 2, 1, 1},   /* rows of 4 of 6 */
     };
     int direct = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

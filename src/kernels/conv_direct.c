@@ -9,8 +9,8 @@
 /* Taps beyond which the weights of a channel block (taps * MR floats) leave
  * L1 and im2col's GEMM, with its cache blocking over K, does better. */
 #define DIRECT_MAX_TAPS 1024
-/* Output rows at least this many vectors wide, and filled to at least 3/4:
- * narrower rows leave the tile with too few vectors per weight broadcast. */
+/* Output rows at least this many vectors wide, and at least 3/4 of each
+ * plane row outputs (the rest is computed and dropped). */
 #define DIRECT_MIN_VECS 2
 /* Output rows a unit of work computes, a channel block at a time. */
 #define DIRECT_UNIT_ROWS 1000
@@ -48,9 +48,10 @@ static bool geometry_fits(const oc_conv_geom *g)
 bool oc_conv_direct_applies(const oc_conv_geom *g)
 {
     if (!geometry_fits(g)) return false;
-    int64_t vl = oc_direct_kernels_for(OC_ISA_AUTO)->vl, ow = g->dim[2].out;
-    int64_t vecs = oc_div_ceil(ow, vl);
-    return vecs >= DIRECT_MIN_VECS && 4 * ow >= 3 * vecs * vl;
+    const oc_window_dim *dw = &g->dim[2];
+    int64_t vl = oc_direct_kernels_for(OC_ISA_AUTO)->vl, ow = dw->out;
+    int64_t cols = ow + (dw->kernel - 1) * dw->dilation / dw->stride;
+    return oc_div_ceil(ow, vl) >= DIRECT_MIN_VECS && 4 * ow >= 3 * cols;
 }
 
 size_t oc_conv_direct_packed_count(oc_isa isa, const oc_conv_geom *g)
@@ -72,10 +73,13 @@ void oc_conv_direct_pack(oc_isa isa, const oc_conv_geom *g, const float *w, floa
                 *packed++ = k0 + i < k ? w[(k0 + i) * taps + t] : 0.0f;
 }
 
-/* The phase planes' extents: rows and the floats of a row (whole vectors
- * of outputs plus the farthest tap's shift). */
+/* The phase planes' extents: rows, the floats of a row (the outputs plus
+ * the farthest tap's shift), planes and their floats, slack included (the
+ * micro-kernel's last vectors read up to SLACK_VECTORS past the last
+ * plane). */
+#define SLACK_VECTORS 4
 typedef struct phase_dims {
-    int64_t planes, rows, cols, plane;
+    int64_t planes, rows, cols, plane, total;
 } phase_dims;
 
 static bool phase_dims_of(const oc_conv_geom *g, int64_t vl, phase_dims *p)
@@ -83,9 +87,10 @@ static bool phase_dims_of(const oc_conv_geom *g, int64_t vl, phase_dims *p)
     const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
     p->planes = g->in_channels * dh->stride * dw->stride;
     p->rows = dh->out + (dh->kernel - 1) * dh->dilation / dh->stride;
-    p->cols = oc_div_ceil(dw->out, vl) * vl + (dw->kernel - 1) * dw->dilation / dw->stride;
+    p->cols = dw->out + (dw->kernel - 1) * dw->dilation / dw->stride;
     int64_t all;
-    return oc_mul_i64(p->rows, p->cols, &p->plane) && oc_mul_i64(p->plane, p->planes, &all);
+    return oc_mul_i64(p->rows, p->cols, &p->plane) && oc_mul_i64(p->plane, p->planes, &all) &&
+           oc_add_i64(all, SLACK_VECTORS * vl, &p->total);
 }
 
 bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes)
@@ -93,8 +98,7 @@ bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes)
     phase_dims p;
     size_t planes, taps;
     if (!phase_dims_of(g, oc_direct_kernels_for(isa)->vl, &p)) return false;
-    return oc_mul_size((size_t)p.planes, (size_t)p.plane, &planes) &&
-           oc_mul_size(planes, sizeof(float), &planes) && oc_align_up(planes, &planes) &&
+    return oc_mul_size((size_t)p.total, sizeof(float), &planes) && oc_align_up(planes, &planes) &&
            oc_mul_size((size_t)taps_of(g), sizeof(int64_t), &taps) &&
            oc_add_size(planes, taps, bytes);
 }
@@ -159,7 +163,7 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
     int threads = oc_pool_size(pool);
     direct_run r = {g, oc_direct_kernels_for(isa), {0}, x, workspace, 1, {0}};
     phase_dims_of(g, r.kern->vl, &r.pd); /* checked by oc_conv_direct_workspace */
-    size_t planes_bytes = (size_t)(r.pd.planes * r.pd.plane) * sizeof(float);
+    size_t planes_bytes = (size_t)r.pd.total * sizeof(float);
     oc_align_up(planes_bytes, &planes_bytes);
     int64_t *taps = (int64_t *)((char *)workspace + planes_bytes);
     int64_t t = 0;
@@ -177,6 +181,10 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
     int64_t blocks = oc_div_ceil(g->out_channels, r.kern->mr);
     r.chunks = threads > 1 ? 2 * threads : 1;
     if (r.chunks > dh->out) r.chunks = dh->out;
+    /* The slack past the planes: read, never stored; zero, so no garbage
+     * (a denormal, a NaN) slows the FMAs of the dropped lanes. */
+    memset(r.phases + r.pd.planes * r.pd.plane, 0,
+           (size_t)(r.pd.total - r.pd.planes * r.pd.plane) * sizeof(float));
     for (int64_t n = 0; n < g->batch; n++) {
         r.x = x + n * in_image;
         oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &r);

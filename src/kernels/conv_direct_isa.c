@@ -1,14 +1,14 @@
 /* The direct convolution's micro-kernel (see conv_direct.h), written once
  * against simd.h and compiled once per ISA.
  *
- * Register tile: MR output channels x nv vectors of consecutive outputs of
- * one row (nv <= NVMAX), the bias in the accumulators from the start; per
- * tap nv unaligned loads of a phase-plane row and MR broadcasts. A row of
- * outputs is cut into tiles of nearly equal vector counts (7 vectors: 3, 2,
- * 2; not 3, 3, 1), so no tile is left with one vector and a poor ratio of
- * FMAs to loads. Loads may run past the row's last output into the plane
- * row's padding (the driver sizes rows for whole vectors); stores and the
- * sum's loads are masked. */
+ * Register tile: MR output channels x nv vectors of consecutive plane
+ * positions (nv <= NVMAX), the bias in the accumulators from the start; per
+ * tap nv unaligned loads of a phase plane and MR broadcasts. Positions run
+ * across plane rows: a row's last (kernel width - 1) / stride positions are
+ * not outputs, and are computed and dropped, so a 55-wide output row costs
+ * 57 lanes rather than 64 and tiles keep 3 vectors. Loads may run past the
+ * block's last position (the driver leaves slack after the planes); stores
+ * and the sum's loads are masked, per row. */
 #include <stdint.h>
 #include <string.h>
 
@@ -31,8 +31,40 @@
 
 #define UNROLL OC_UNROLL
 
+/* Where a vector of VL consecutive plane positions from q lands in y: its
+ * lanes' runs of valid outputs, one per row it touches (positions past the
+ * row's last output, or from end on, are not outputs). */
+typedef struct lanes_map {
+    int n;                      /* runs */
+    int lane[VL], count[VL];    /* first lane, lanes */
+    int64_t at[VL];             /* y offset (within a channel) of the first lane */
+} lanes_map;
+
+static OC_ALWAYS_INLINE bool map_vector(const oc_direct_job *j, int64_t q, int64_t end,
+                                        lanes_map *m)
+{
+    int64_t cols = j->row_stride, oh = q / cols, c = q % cols;
+    if (c + VL <= j->ow) { /* the common case: inside one row */
+        m->n = 1, m->lane[0] = 0, m->count[0] = VL, m->at[0] = oh * j->ow + c;
+        return true;
+    }
+    m->n = 0;
+    for (int lane = 0; lane < VL && q < end;) {
+        int seg = cols - c < VL - lane ? (int)(cols - c) : VL - lane;
+        if (c < j->ow) {
+            int n = j->ow - c < seg ? (int)(j->ow - c) : seg;
+            m->lane[m->n] = lane, m->count[m->n] = n, m->at[m->n] = oh * j->ow + c;
+            m->n++;
+        }
+        lane += seg, q += seg, oh++, c = 0;
+    }
+    return false;
+}
+
+/* Output channels k0 .. k0 + rows of nv vectors of consecutive plane
+ * positions from q (end: the first position past the block's outputs). */
 static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const float *w,
-                                  int64_t k0, int rows, int64_t o, const int nv, int tail)
+                                  int64_t k0, int rows, int64_t q, const int nv, int64_t end)
 {
     oc_vf acc[MR][NVMAX];
     float bias[MR];
@@ -59,20 +91,29 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
     oc_vf vlo = oc_vset1(j->lo), vhi = oc_vset1(j->hi);
     int64_t plane = j->oh * j->ow;
     UNROLL
-    for (int i = 0; i < MR; i++) {
-        if (i >= rows) break;
-        float *yr = j->y + (k0 + i) * plane + o;
-        const float *sr = j->sum ? j->sum + (k0 + i) * plane + o : NULL;
+    for (int v = 0; v < nv; v++) {
+        lanes_map m;
+        bool whole = map_vector(j, q + v * VL, end, &m);
         UNROLL
-        for (int v = 0; v < nv; v++) {
-            int n = v == nv - 1 ? tail : VL;
+        for (int i = 0; i < MR; i++) {
+            if (i >= rows) break;
+            float *yc = j->y + (k0 + i) * plane;
+            const float *sc = j->sum ? j->sum + (k0 + i) * plane : NULL;
             oc_vf r = acc[i][v];
-            if (sr) r = oc_vadd(r, oc_vloadu_n(sr + v * VL, n));
-            r = oc_vmin(vhi, oc_vmax(vlo, r)); /* NaN stays NaN */
-            if (n == VL)
-                oc_vstoreu(yr + v * VL, r);
-            else
-                oc_vstoreu_n(yr + v * VL, r, n);
+            if (whole) {
+                if (sc) r = oc_vadd(r, oc_vloadu(sc + m.at[0]));
+                oc_vstoreu(yc + m.at[0], oc_vmin(vhi, oc_vmax(vlo, r))); /* NaN stays NaN */
+                continue;
+            }
+            /* Runs of the vector in different rows: each shifted down to
+             * lane 0 through a spill. */
+            float spill[VL];
+            oc_vstoreu(spill, r);
+            for (int s = 0; s < m.n; s++) {
+                oc_vf part = oc_vloadu_n(spill + m.lane[s], m.count[s]);
+                if (sc) part = oc_vadd(part, oc_vloadu_n(sc + m.at[s], m.count[s]));
+                oc_vstoreu_n(yc + m.at[s], oc_vmin(vhi, oc_vmax(vlo, part)), m.count[s]);
+            }
         }
     }
 }
@@ -80,9 +121,9 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
 /* One instance per vector count, each with its accumulators in registers. */
 #define TILE_N(NV)                                                                            \
     static OC_NOINLINE void tile_##NV(const oc_direct_job *j, const float *x, const float *w, \
-                                      int64_t k0, int rows, int64_t o, int tail)              \
+                                      int64_t k0, int rows, int64_t q, int64_t end)           \
     {                                                                                         \
-        tile(j, x, w, k0, rows, o, NV, tail);                                                 \
+        tile(j, x, w, k0, rows, q, NV, end);                                                  \
     }
 TILE_N(1)
 TILE_N(2)
@@ -91,34 +132,33 @@ TILE_N(3)
 #endif
 
 static void tile_n(const oc_direct_job *j, const float *x, const float *w, int64_t k0, int rows,
-                   int64_t o, int nv, int tail)
+                   int64_t q, int nv, int64_t end)
 {
     switch (nv) {
 #if NVMAX >= 3
-    case 3: tile_3(j, x, w, k0, rows, o, tail); break;
+    case 3: tile_3(j, x, w, k0, rows, q, end); break;
 #endif
-    case 2: tile_2(j, x, w, k0, rows, o, tail); break;
-    default: tile_1(j, x, w, k0, rows, o, tail); break;
+    case 2: tile_2(j, x, w, k0, rows, q, end); break;
+    default: tile_1(j, x, w, k0, rows, q, end); break;
     }
 }
 
-/* Output rows [oh0, oh1) of the channel block from k0. */
+/* Output rows [oh0, oh1) of the channel block from k0, as one run of plane
+ * positions (rows of row_stride, the last ow of each outputs): tiles of
+ * nearly equal vector counts (7 vectors: 3, 2, 2; not 3, 3, 1) cross row
+ * ends, so narrow rows still fill whole tiles. */
 static void block(const oc_direct_job *j, int64_t k0, int64_t oh0, int64_t oh1)
 {
-    int64_t vecs = (j->ow + VL - 1) / VL, tiles = (vecs + NVMAX - 1) / NVMAX;
+    int64_t first = oh0 * j->row_stride, end = (oh1 - 1) * j->row_stride + j->ow;
+    int64_t vecs = (end - first + VL - 1) / VL, tiles = (vecs + NVMAX - 1) / NVMAX;
     int64_t base = vecs / tiles, extra = vecs % tiles;
     const float *w = j->w + k0 * j->ntaps; /* block k0 / MR: ntaps * MR floats */
     int rows = j->k - k0 < MR ? (int)(j->k - k0) : MR;
-    for (int64_t oh = oh0; oh < oh1; oh++) {
-        int64_t ow = 0;
-        for (int64_t t = 0; t < tiles; t++) {
-            int nv = (int)(base + (t < extra));
-            int64_t left = j->ow - ow;
-            int tail = left >= (int64_t)nv * VL ? VL : (int)(left - (int64_t)(nv - 1) * VL);
-            tile_n(j, j->phases + oh * j->row_stride + ow, w, k0, rows, oh * j->ow + ow, nv,
-                   tail);
-            ow += (int64_t)nv * VL;
-        }
+    int64_t q = first;
+    for (int64_t t = 0; t < tiles; t++) {
+        int nv = (int)(base + (t < extra));
+        tile_n(j, j->phases + q, w, k0, rows, q, nv, end);
+        q += (int64_t)nv * VL;
     }
 }
 

@@ -102,7 +102,8 @@ typedef struct onnxc_model_options {
      * BatchNormalization into the preceding Conv, fuse an Add of a Conv's
      * output and a tensor of the same shape (a residual connection) into the
      * Conv, fuse Relu and Clip (with constant bounds) into the preceding Conv
-     * or Gemm, and bypass Identity and inference-mode Dropout. Outputs, their names and overridable
+     * or Gemm, and bypass Identity, inference-mode Dropout and pools of
+     * single-element windows. Outputs, their names and overridable
      * initializers behave the same either way (float results may differ by
      * rounding where BatchNormalization is folded). */
     int optimize;

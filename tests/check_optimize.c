@@ -870,6 +870,43 @@ START_TEST(identity_and_dropout_are_bypassed)
 }
 END_TEST
 
+/* Pools of single-element windows are copies and go (AdaptiveAvgPool2d on
+ * an input of its output size exports so); a window wider than one, a
+ * stride or a read Indices output keeps them. */
+START_TEST(single_element_pools_are_bypassed)
+{
+    static const int64_t one[2] = {1, 1}, two[2] = {2, 2}, one_two[2] = {1, 2};
+    mb_model *mb = conv_model(8, 13);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+    mb_output(mb, "idx", ONNXC_DTYPE_INT64, -1, NULL);
+    mb_node_add(mb, "Sigmoid", "sig", "x", "s");
+    mb_attr_ints(mb_node_add(mb, "AveragePool", "avg1", "s", "a"), "kernel_shape", one, 2);
+    mb_node *m1 = mb_node_add(mb, "MaxPool", "max1", "a", "b");
+    mb_attr_ints(m1, "kernel_shape", one, 2);
+    mb_attr_ints(m1, "strides", one, 2);
+    mb_attr_ints(mb_node_add(mb, "MaxPool", "max2", "b", "c"), "kernel_shape", two, 2);
+    mb_node *st = mb_node_add(mb, "AveragePool", "strided", "c", "d");
+    mb_attr_ints(st, "kernel_shape", one, 2);
+    mb_attr_ints(st, "strides", two, 2);
+    mb_attr_ints(mb_node_add(mb, "MaxPool", "wide", "d", "e"), "kernel_shape", one_two, 2);
+    mb_attr_ints(mb_node_add(mb, "MaxPool", "indexed", "e", "y,idx"), "kernel_shape", one, 2);
+    onnxc_model *opt, *plain;
+    open_both(mb, &opt, &plain);
+    ck_assert_int_eq(runs(plain), 7);
+    ck_assert_int_eq(runs(opt), 5);
+    ck_assert_int_eq(opt->optimized.pool_removed, 2);
+    ck_assert_int_eq(node_named(opt, "avg1")->fate, OC_NODE_REMOVED);
+    ck_assert_int_eq(node_named(opt, "max1")->fate, OC_NODE_REMOVED);
+    ck_assert_str_eq(opt->values[node_named(opt, "max2")->inputs[0]].name, "s");
+    ck_assert_int_eq(node_named(opt, "strided")->fate, OC_NODE_KEPT);
+    ck_assert_int_eq(node_named(opt, "wide")->fate, OC_NODE_KEPT);
+    ck_assert_int_eq(node_named(opt, "indexed")->fate, OC_NODE_KEPT);
+    check_consistent(opt);
+    expect_same(opt, plain, &x_feed, 1, true);
+    free_both(opt, plain);
+}
+END_TEST
+
 /* Old Dropout (opset 7, ratio attribute) also goes; its mask, when read, keeps it. */
 START_TEST(dropout_with_a_read_mask_stays)
 {
@@ -1065,6 +1102,7 @@ static Suite *optimize_suite(void)
     tcase_add_test(tc, relu_not_fused_with_other_readers_or_as_graph_output);
     tcase_add_test(tc, relu_not_fused_after_other_or_folded_nodes);
     tcase_add_test(tc, identity_and_dropout_are_bypassed);
+    tcase_add_test(tc, single_element_pools_are_bypassed);
     tcase_add_test(tc, dropout_with_a_read_mask_stays);
     tcase_add_test(tc, training_dropout_stays);
     tcase_add_test(tc, identity_keeps_graph_output_names);

@@ -158,6 +158,7 @@ static void print_optimized(const onnxc_model *m, int to_run)
         {s->clip_into_gemm, "Clip fused into Gemm"},
         {s->identity_removed, "Identity removed"},
         {s->dropout_removed, "Dropout removed"},
+        {s->pool_removed, "1x1 pool removed"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (kinds[i].count) printf("  %s: %d\n", kinds[i].what, kinds[i].count);

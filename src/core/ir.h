@@ -158,7 +158,7 @@ typedef struct oc_opt_stats {
     int add_into_conv;         /* Add of a Conv's output and a same-shaped tensor (a residual) */
     int relu_into_conv, relu_into_gemm;
     int clip_into_conv, clip_into_gemm;
-    int identity_removed, dropout_removed;
+    int identity_removed, dropout_removed, pool_removed;
 } oc_opt_stats;
 
 /* Name -> value id, keyed by a random per-model SipHash key so that crafted

@@ -1,4 +1,5 @@
-/* Load-time graph optimizations: bypass Identity and inference Dropout, fold
+/* Load-time graph optimizations: bypass Identity, inference Dropout and
+ * pools of single-element windows, fold
  * BatchNormalization into the preceding Conv, fuse a residual Add into the
  * Conv whose output it adds to, fuse Relu/Clip into Conv and Gemm.
  *
@@ -303,6 +304,44 @@ static bool dropout_is_copy(const opt *o, const oc_node *n)
     }
     int mask = n->n_outputs > 1 ? n->outputs[1] : -1;
     return mask < 0 || (o->count[mask] == 0 && !m->values[mask].is_output);
+}
+
+/* An ints attribute, when absent or every entry equals v. */
+static bool ints_all(const oc_node *n, const char *name, int64_t v)
+{
+    const oc_attr *a = oc_attr_find(n, name);
+    if (!a) return true;
+    if (a->type != OC_ATTR_INTS) return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ints[i] != v) return false;
+    return true;
+}
+
+/* A MaxPool or AveragePool whose windows are single elements (kernel 1,
+ * stride 1, no padding or dilation; AdaptiveAvgPool2d exported on an input
+ * already of its output size): a copy, which inference found well-formed
+ * (input and output of one float type and shape), with no Indices read. */
+static bool pool_is_copy(const opt *o, const oc_node *n)
+{
+    const onnxc_model *m = o->m;
+    bool max = is_op(n, "MaxPool");
+    if (!max && !is_op(n, "AveragePool")) return false;
+    if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0)
+        return false;
+    if (n->n_outputs > 1 && n->outputs[1] >= 0 &&
+        (o->count[n->outputs[1]] != 0 || m->values[n->outputs[1]].is_output))
+        return false;
+    const oc_attr *kernel = oc_attr_find(n, "kernel_shape"), *pad = oc_attr_find(n, "auto_pad");
+    if (!kernel || kernel->type != OC_ATTR_INTS || kernel->n == 0 || !ints_all(n, "kernel_shape", 1) ||
+        !ints_all(n, "strides", 1) || !ints_all(n, "pads", 0) || !ints_all(n, "dilations", 1))
+        return false;
+    if (pad && (pad->type != OC_ATTR_STRING || strcmp(pad->s, "NOTSET") != 0)) return false;
+    const oc_value *x = &m->values[n->inputs[0]], *y = &m->values[n->outputs[0]];
+    if (!x->shape_known || !y->shape_known || !is_floating(x->info.dtype) ||
+        y->info.dtype != x->info.dtype || x->info.rank != (int)kernel->n + 2 ||
+        y->info.rank != x->info.rank)
+        return false;
+    return memcmp(x->info.dims, y->info.dims, (size_t)x->info.rank * sizeof *x->info.dims) == 0;
 }
 
 /* Readers of the node's output read its input instead. When the output is a
@@ -682,6 +721,9 @@ static onnxc_status *run_passes(opt *o, bool *changed)
         bool identity = is_op(node, "Identity");
         if ((identity || (is_op(node, "Dropout") && dropout_is_copy(o, node))) && bypass(o, n)) {
             (*(identity ? &s->identity_removed : &s->dropout_removed))++;
+            *changed = true;
+        } else if (pool_is_copy(o, node) && bypass(o, n)) {
+            s->pool_removed++;
             *changed = true;
         }
     }

@@ -389,17 +389,8 @@ static OC_ALWAYS_INLINE void dot_tile(const int RB, const int V, const int U,
         UNROLL
         for (int v = 0; v < V; v++) total[i][v] = 0.0f;
     }
-    /* W's rows in place (a file mapping) may start anywhere: a first chunk
-     * up to the next 64-byte boundary, when every row shares it, keeps the
-     * streamed loads from splitting cache lines (AlexNet's 4096 x 4096
-     * layer, in place 48 bytes past a line: about 10% faster, caches
-     * flushed, one thread); S is in L1 and takes the split. */
-    size_t head = 0;
-    if ((uintptr_t)w % sizeof(float) == 0 && (RB == 1 || ldw % 16 == 0))
-        head = (16 - (size_t)((uintptr_t)w / sizeof(float) % 16)) % 16;
-    for (size_t p0 = 0, end; p0 < k; p0 = end) {
-        end = min_sz(k, p0 == 0 && head ? head : p0 + DOT_CHUNK);
-        size_t p = p0;
+    for (size_t p0 = 0; p0 < k; p0 += DOT_CHUNK) {
+        size_t end = min_sz(k, p0 + DOT_CHUNK), p = p0;
         oc_vf acc[8][OC_GEMM_SMALL_MAX][8];
         UNROLL
         for (int i = 0; i < RB; i++) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/threadpool.h"
 #include "kernels/cpu.h"
@@ -612,6 +613,54 @@ START_TEST(gemm_op_packed_weights_and_fused_relu)
 }
 END_TEST
 
+/* A batch-1 Gemm reads B in place from the file mapping, wherever the file
+ * puts it: a padding initializer before B moves its raw_data through every
+ * offset of a cache line (in place when a multiple of 4, then copied to a
+ * line boundary at load; copied by the loader otherwise). Every offset gives
+ * the exact result, so the sums' order does not depend on it. */
+START_TEST(gemm_op_in_place_b_at_any_offset)
+{
+    const int64_t n = 64, k = 4096; /* 1 MiB: big enough to be copied when off a line */
+    int64_t bd[2] = {n, k}, xd[2] = {1, k}, yd[2] = {1, n};
+    float *w = dyadic_values((size_t)(n * k), 21), *x = dyadic_values((size_t)k, 22);
+    float *e = exact_malloc((size_t)n * sizeof *e);
+    dense_ref(x, w, NULL, true, false, 1, n, k, e);
+    unsigned char pad[64] = {0};
+    char path[] = "/tmp/onnxc-gemm-offset-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (int64_t shift = 0; shift < 64; shift++) {
+        {
+            int64_t pd[1] = {shift};
+            mb_model *mb = mb_new(8, 13);
+            mb_input(mb, "X", ONNXC_DTYPE_FLOAT, 2, xd);
+            mb_init(mb, "P", ONNXC_DTYPE_UINT8, 1, pd, pad, false);
+            mb_init_f32(mb, "B", 2, bd, w, false);
+            mb_output(mb, "Y", ONNXC_DTYPE_FLOAT, 2, yd);
+            mb_attr_int(mb_node_add(mb, "Gemm", "fc", "X,B", "Y"), "transB", 1);
+            ck_assert(mb_write_file(mb, path));
+            mb_free(mb);
+            onnxc_model *m;
+            onnxc_status *st = onnxc_model_open_file(path, NULL, &m);
+            ck_assert_msg(!st, "%s", onnxc_status_message(st));
+            for (int threads = 1; threads <= 2; threads++) {
+                size_t count;
+                float *y = run_model(m, threads, x, 1, k, NULL, bd, &count);
+                ck_assert_uint_eq(count, (size_t)n);
+                ck_assert_msg(memcmp(y, e, count * sizeof *y) == 0,
+                              "padding %lld bytes, threads %d: not the exact result",
+                              (long long)shift, threads);
+                free(y);
+            }
+            onnxc_model_free(m);
+        }
+    }
+    unlink(path);
+    free(w), free(x), free(e);
+}
+END_TEST
+
 /* MatMul with a constant B [K, N] on a stacked batch [2, 12, K] (packed at
  * load) and [1, 3, K] (few rows, in place). */
 START_TEST(matmul_op_packed_weights)
@@ -663,6 +712,7 @@ TCase *kernels_gemm_tcase(void)
     tcase_add_test(tc, gemm_isa_sizes);
     tcase_add_test(tc, gemm_isa_b_layout);
     tcase_add_test(tc, gemm_op_packed_weights_and_fused_relu);
+    tcase_add_test(tc, gemm_op_in_place_b_at_any_offset);
     tcase_add_test(tc, matmul_op_packed_weights);
     return tc;
 }

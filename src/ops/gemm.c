@@ -36,6 +36,8 @@ typedef struct gemm_params {
     bool broadcast; /* opsets 1-6; always true from 7 */
     oc_gemm_packed packed_b; /* valid when packed_from != NULL */
     const void *packed_from; /* the B data it was packed from */
+    const float *aligned_b;  /* B read in place, copied to a cache-line boundary */
+    const void *aligned_from; /* the B data it was copied from */
 } gemm_params;
 
 static onnxc_status *check_attr_names(const oc_node *n)
@@ -187,6 +189,29 @@ onnxc_status *oc_pack_weight_b(oc_pack_ctx *ctx, int input, bool trans_b, size_t
     return NULL;
 }
 
+/* A B read in place whose rows do not start on cache lines (a weight in
+ * the file mapping at any offset): every vector load of its one streaming
+ * pass would split two lines. Copied once to a line boundary (the rows then
+ * all start on one, their length being whole lines), the original's pages
+ * given back; the sums keep their order, so results do not depend on where
+ * the weights lie. AlexNet's 4096 x 4096 layer, 48 bytes past a line:
+ * about 10% faster streamed (microbenchmark, caches flushed, 1 thread). */
+#define ALIGN_COPY_MIN_BYTES ((size_t)1 << 20)
+
+static onnxc_status *align_in_place_b(oc_pack_ctx *ctx, gemm_params *p, const oc_tensor *b)
+{
+    if ((uintptr_t)b->data % OC_ALIGN == 0 || b->nbytes < ALIGN_COPY_MIN_BYTES ||
+        (size_t)b->dims[1] * sizeof(float) % OC_ALIGN != 0)
+        return NULL;
+    float *dst = ctx->alloc(ctx->owner, b->nbytes);
+    if (!dst) return oc_no_memory();
+    memcpy(dst, b->data, b->nbytes);
+    if (ctx->release) ctx->release(ctx, 1, b->data, b->nbytes);
+    p->aligned_b = dst;
+    p->aligned_from = b->data;
+    return NULL;
+}
+
 onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx)
 {
     gemm_params *p = ctx->node->params;
@@ -196,7 +221,8 @@ onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx)
     size_t k = (size_t)(p->trans_b ? b->dims[1] : b->dims[0]);
     size_t n = (size_t)(p->trans_b ? b->dims[0] : b->dims[1]);
     size_t m = a && a->rank == 2 ? (size_t)(p->trans_a ? a->dims[1] : a->dims[0]) : 0;
-    return oc_pack_weight_b(ctx, 1, p->trans_b, k, n, m, &p->packed_b, &p->packed_from);
+    OC_TRY(oc_pack_weight_b(ctx, 1, p->trans_b, k, n, m, &p->packed_b, &p->packed_from));
+    return p->packed_from ? NULL : align_in_place_b(ctx, p, b);
 }
 
 onnxc_status *oc_gemm_run(oc_run_ctx *ctx)
@@ -207,8 +233,9 @@ onnxc_status *oc_gemm_run(oc_run_ctx *ctx)
     gemm_dims d;
     OC_TRY(gemm_shapes(ctx->node, p, a, b, c, &d));
     if (d.m == 0 || d.n == 0) return NULL; /* Y is empty; C's data may be NULL */
+    const float *bv = p->aligned_from && p->aligned_from == b->data ? p->aligned_b : b->data;
     oc_gemm_desc g = oc_gemm_desc_make(p->trans_a, p->trans_b, (size_t)d.m, (size_t)d.n,
-                                       (size_t)d.k, a->data, (size_t)a->dims[1], b->data,
+                                       (size_t)d.k, a->data, (size_t)a->dims[1], bv,
                                        (size_t)b->dims[1], ctx->out[0]->data, (size_t)d.n);
     if (p->packed_from && p->packed_from == b->data && (size_t)d.n == p->packed_b.rows &&
         (size_t)d.k == p->packed_b.k) {

@@ -301,17 +301,31 @@ onnxc_status *oc_infer_static(onnxc_model *m)
 
 /* ---- weight preparation ---- */
 
+/* A node to pack and its weight: the bytes of its constant inputs, its
+ * packing work roughly. */
+typedef struct pack_order {
+    size_t bytes;
+    int node;
+} pack_order;
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    const pack_order *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+    return x->node - y->node;
+}
+
 /* The nodes to pack, each with its status; threads claim them one at a
  * time, the biggest weights first, so that two threads finish together. */
 typedef struct pack_job {
     onnxc_model *m;
     pack_state *ps;
-    int *nodes; /* node indices, biggest weights first */
-    onnxc_status **status; /* per node index */
+    pack_order *order;
     int count;
     atomic_int next;
+    onnxc_status **status; /* per node index */
     size_t arity;
-    const oc_tensor **in; /* arity per thread */
+    const oc_tensor **in;  /* arity per thread */
 } pack_job;
 
 static void pack_one(pack_job *job, oc_node *node, const oc_tensor **in)
@@ -331,10 +345,9 @@ static void run_pack_threads(void *arg, size_t begin, size_t end, int thread)
     pack_job *job = arg;
     const oc_tensor **in = job->in + (size_t)thread * job->arity;
     for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->count;)
-        pack_one(job, &job->m->nodes[job->nodes[k]], in);
+        pack_one(job, &job->m->nodes[job->order[k].node], in);
 }
 
-/* Bytes of a node's constant inputs: its packing work, roughly. */
 static size_t constant_bytes(const onnxc_model *m, const oc_node *n)
 {
     size_t bytes = 0;
@@ -345,71 +358,46 @@ static size_t constant_bytes(const onnxc_model *m, const oc_node *n)
     return bytes;
 }
 
-typedef struct pack_order {
-    size_t bytes;
-    int node;
-} pack_order;
-
-static int by_bytes_desc(const void *a, const void *b)
-{
-    const pack_order *x = a, *y = b;
-    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
-    return x->node - y->node;
-}
-
 onnxc_status *oc_pack_nodes(onnxc_model *m, int threads)
 {
-    pack_job job = {m, NULL, NULL, NULL, 0, 0, (size_t)max_arity(m, true), NULL};
-    atomic_init(&job.next, 0);
-    job.nodes = malloc(((size_t)m->n_order + 1) * sizeof *job.nodes);
-    job.status = calloc((size_t)m->n_nodes + 1, sizeof *job.status);
     pack_state ps = {.m = m, .exclusive = exclusive_constants(m)};
-    job.ps = &ps;
-    if (!job.nodes || !job.status || !ps.exclusive) {
-        free(job.nodes);
-        free(job.status);
-        free(ps.exclusive);
-        return oc_no_memory();
-    }
-    pack_order *order = malloc(((size_t)m->n_order + 1) * sizeof *order);
-    if (!order) {
-        free(job.nodes);
-        free(job.status);
-        free(ps.exclusive);
-        return oc_no_memory();
-    }
-    for (int k = 0; k < m->n_order; k++) {
-        const oc_node *node = &m->nodes[m->order[k]];
-        if (node->op->pack && !m->folded[node->index])
-            order[job.count++] = (pack_order){constant_bytes(m, node), node->index};
-    }
-    qsort(order, (size_t)job.count, sizeof *order, by_bytes_desc);
-    for (int k = 0; k < job.count; k++) job.nodes[k] = order[k].node;
-    free(order);
-    if (threads <= 0) threads = oc_cpu_count();
-    if (threads > job.count) threads = job.count;
+    pack_job job = {.m = m, .ps = &ps, .arity = (size_t)max_arity(m, true)};
+    atomic_init(&job.next, 0);
+    job.order = malloc(((size_t)m->n_order + 1) * sizeof *job.order);
+    job.status = calloc((size_t)m->n_nodes + 1, sizeof *job.status);
+    onnxc_status *st = job.order && job.status && ps.exclusive ? NULL : oc_no_memory();
     oc_pool *pool = NULL;
-    if (threads > 1 && oc_pool_create(threads, &pool) != NULL) pool = NULL; /* then alone */
-    threads = oc_pool_size(pool);
-    onnxc_status *st = NULL;
-    job.in = malloc((size_t)threads * (job.arity ? job.arity : 1) * sizeof *job.in);
-    if (!job.in) st = oc_no_memory();
-    if (!st && pthread_mutex_init(&ps.lock, NULL) != 0) st = oc_no_memory();
+    if (!st) {
+        for (int k = 0; k < m->n_order; k++) {
+            const oc_node *node = &m->nodes[m->order[k]];
+            if (node->op->pack && !m->folded[node->index])
+                job.order[job.count++] = (pack_order){constant_bytes(m, node), node->index};
+        }
+        qsort(job.order, (size_t)job.count, sizeof *job.order, by_bytes_desc);
+        if (threads <= 0) threads = oc_cpu_count();
+        if (threads > job.count) threads = job.count;
+        if (threads > 1) {
+            onnxc_status *no_pool = oc_pool_create(threads, &pool);
+            onnxc_status_free(no_pool); /* then on this thread alone */
+        }
+        threads = oc_pool_size(pool);
+        job.in = malloc((size_t)threads * (job.arity ? job.arity : 1) * sizeof *job.in);
+        if (!job.in || pthread_mutex_init(&ps.lock, NULL) != 0) st = oc_no_memory();
+    }
     if (!st) {
         oc_parallel_for(pool, (size_t)threads, 1, run_pack_threads, &job);
         pthread_mutex_destroy(&ps.lock);
         /* The first failure in execution order, as a sequential pass would
          * report it. */
         for (int k = 0; k < m->n_order; k++) {
-            onnxc_status **s = &job.status[m->order[k]];
-            if (*s && !st) st = *s;
-            else if (*s) onnxc_status_free(*s);
-            *s = NULL;
+            onnxc_status *s = job.status[m->order[k]];
+            if (s && !st) st = s;
+            else onnxc_status_free(s);
         }
     }
     oc_pool_free(pool);
     free(job.in);
-    free(job.nodes);
+    free(job.order);
     free(job.status);
     free(ps.exclusive);
     return st;

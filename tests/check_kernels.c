@@ -23,16 +23,6 @@ TCase *kernels_direct_tcase(void); /* kernels_direct.c: every ISA's direct conv 
 
 #define POISON 12345.0f /* what an output element the kernel forgot would keep */
 
-/* n values in {-1, -7/8, ..., 7/8}. */
-static float *dyadic(size_t n, unsigned seed)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    oh_fill(p, n, seed, -1.0f, 1.0f);
-    for (size_t i = 0; i < n; i++) p[i] = floorf(p[i] * 8.0f) / 8.0f;
-    return p;
-}
-
 static float *filled(size_t n, float v)
 {
     float *p = malloc((n ? n : 1) * sizeof *p);
@@ -76,8 +66,8 @@ static void check_gemm_case(gemm_case gc, unsigned seed)
     size_t a_rows = gc.ta ? gc.k : gc.m, a_cols = gc.ta ? gc.m : gc.k;
     size_t b_rows = gc.tb ? gc.n : gc.k, b_cols = gc.tb ? gc.k : gc.n;
     size_t lda = a_cols + gc.pad, ldb = b_cols + gc.pad, ldc = gc.n + gc.pad;
-    float *a = dyadic(a_rows * lda, seed), *b = dyadic(b_rows * ldb, seed + 1);
-    float *c = dyadic(gc.m * ldc, seed + 2);
+    float *a = oh_dyadic(a_rows * lda, seed), *b = oh_dyadic(b_rows * ldb, seed + 1);
+    float *c = oh_dyadic(gc.m * ldc, seed + 2);
     size_t c_count = gc.m * ldc;
     float *expected = malloc((c_count ? c_count : 1) * sizeof *expected);
     ck_assert_ptr_nonnull(expected);
@@ -306,42 +296,22 @@ static void run_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const flo
     oc_pool_free(pool);
 }
 
-/* The buffers of prepared weights, freed together. */
-typedef struct test_allocs {
-    void *p[16];
-    int n;
-} test_allocs;
-
-static void *test_alloc(void *owner, size_t bytes)
-{
-    test_allocs *a = owner;
-    ck_assert_int_lt(a->n, 16);
-    void *p = malloc(bytes ? bytes : 1);
-    ck_assert_ptr_nonnull(p);
-    return a->p[a->n++] = p;
-}
-
-static void test_allocs_free(test_allocs *a)
-{
-    while (a->n > 0) free(a->p[--a->n]);
-}
-
 static void check_conv_case(const conv_case *cc, unsigned seed)
 {
     oc_conv_geom g = conv_geom_of(cc);
     size_t x_n = (size_t)(g.batch * g.in_channels) * plane_in(&g);
     size_t w_n = (size_t)(g.out_channels * (g.in_channels / g.group)) * kvol(&g);
     size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
-    float *x = dyadic(x_n, seed), *w = dyadic(w_n, seed + 1),
-          *b = dyadic((size_t)g.out_channels, seed + 2), *sum = dyadic(y_n, seed + 3);
+    float *x = oh_dyadic(x_n, seed), *w = oh_dyadic(w_n, seed + 1),
+          *b = oh_dyadic((size_t)g.out_channels, seed + 2), *sum = oh_dyadic(y_n, seed + 3);
     float *y = filled(y_n, POISON), *ref = filled(y_n, -POISON), *expected = filled(y_n, 0);
     oc_conv_f32_ref(&g, x, w, cc->bias ? b : NULL, ref);
     /* The weights as they are and packed for the GEMM; every activation, on
      * 1 to 3 threads (the splits differ); with a sum (a fused residual Add)
      * under the last activation. */
-    test_allocs allocs = {{0}, 0};
+    oh_allocs allocs = {{0}, 0};
     oc_conv_weights packed;
-    ck_assert(oc_conv_prepare_method(&g, 0, w, test_alloc, &allocs, &packed));
+    ck_assert(oc_conv_prepare_method(&g, 0, w, oh_alloc, &allocs, &packed));
     for (int use_packed = 0; use_packed < 2; use_packed++)
     for (size_t a = 0; a <= N_TEST_ACTS; a++)
         for (int threads = 1; threads <= 3; threads++) {
@@ -359,7 +329,7 @@ static void check_conv_case(const conv_case *cc, unsigned seed)
                      seed, cc->rank, (long long)cc->group, use_packed, a, with_sum, threads);
             expect_close(y, expected, y_n, what);
         }
-    test_allocs_free(&allocs);
+    oh_allocs_free(&allocs);
     /* Scratch for one thread: a pool's other threads stay idle. */
     {
         size_t ws_bytes;
@@ -510,9 +480,9 @@ static void check_winograd_case(const wino_case *wc, int m, double tol, unsigned
     oc_conv_f32_ref(&g, x, w, bias, ref);
     oc_conv_f32_ref(&g, ax, aw, wc->bias ? ab : NULL, bound);
 
-    test_allocs allocs = {{0}, 0};
+    oh_allocs allocs = {{0}, 0};
     oc_conv_weights pw;
-    ck_assert(oc_conv_prepare_method(&g, m, w, test_alloc, &allocs, &pw));
+    ck_assert(oc_conv_prepare_method(&g, m, w, oh_alloc, &allocs, &pw));
     ck_assert_int_eq(pw.winograd_m, m);
     /* The last round adds a sum (a fused residual Add) under the last
      * activation; the sum's own rounding joins the bound. */
@@ -545,7 +515,7 @@ static void check_winograd_case(const wino_case *wc, int m, double tol, unsigned
     }
     free(x), free(w), free(b), free(ax), free(aw), free(ab), free(ref), free(bound);
     free(expected), free(y);
-    test_allocs_free(&allocs);
+    oh_allocs_free(&allocs);
 }
 
 /* batch, cin, cout, h, w, pads (top, left, bottom, right), bias */
@@ -623,9 +593,9 @@ START_TEST(conv_space_to_depth)
         const float *bias = cases[i].bias ? b : NULL;
         oc_conv_f32_ref(&g, x, w, bias, ref);
         oc_conv_f32_ref(&g, ax, aw, cases[i].bias ? ab : NULL, bound);
-        test_allocs allocs = {{0}, 0};
+        oh_allocs allocs = {{0}, 0};
         oc_conv_weights pw;
-        ck_assert(oc_conv_prepare_weights(&g, true, w, test_alloc, &allocs, &pw));
+        ck_assert(oc_conv_prepare_weights(&g, true, w, oh_alloc, &allocs, &pw));
         /* Space-to-depth Winograd, or the direct method where its rows are
          * wide enough (the portable build's 4-float vectors). */
         ck_assert_msg((pw.s2d == (int)g.dim[2].stride && pw.winograd_m != 0) ||
@@ -640,7 +610,7 @@ START_TEST(conv_space_to_depth)
             ck_assert_msg(r <= 1e-5, "space-to-depth case %zu, %d threads: y[%zu] = %.9g, "
                           "expected %.9g (%.3g x the bound)", i, threads, at, y[at], ref[at], r);
         }
-        test_allocs_free(&allocs);
+        oh_allocs_free(&allocs);
         free(x), free(w), free(b), free(ax), free(aw), free(ab), free(ref), free(bound), free(y);
     }
 }
@@ -667,20 +637,20 @@ START_TEST(winograd_applicability)
         size_t x_n = (size_t)(g.batch * g.in_channels) * plane_in(&g);
         size_t w_n = (size_t)(g.out_channels * g.in_channels) * kvol(&g);
         size_t y_n = (size_t)(g.batch * g.out_channels) * plane_out(&g);
-        float *x = dyadic(x_n, 900 + (unsigned)i), *w = dyadic(w_n, 901 + (unsigned)i);
+        float *x = oh_dyadic(x_n, 900 + (unsigned)i), *w = oh_dyadic(w_n, 901 + (unsigned)i);
         float *y = filled(y_n, POISON), *ref = filled(y_n, 0);
-        test_allocs allocs = {{0}, 0};
+        oh_allocs allocs = {{0}, 0};
         oc_conv_weights pw;
-        ck_assert(oc_conv_prepare_method(&g3, 4, w, test_alloc, &allocs, &pw));
+        ck_assert(oc_conv_prepare_method(&g3, 4, w, oh_alloc, &allocs, &pw));
         ck_assert_int_eq(pw.winograd_m, 4);
         oc_conv_f32_ref(&g, x, w, NULL, ref);
         run_conv(&g, &pw, x, w, NULL, NULL, oc_conv_act_none(), y, y_n, 2);
         expect_close(y, ref, y_n, "conv with transformed weights it cannot use");
         /* Asked for Winograd on a geometry it does not compute: nothing. */
         oc_conv_weights none;
-        ck_assert(oc_conv_prepare_method(&g, 4, w, test_alloc, &allocs, &none));
+        ck_assert(oc_conv_prepare_method(&g, 4, w, oh_alloc, &allocs, &none));
         ck_assert_int_eq(none.winograd_m, 0);
-        test_allocs_free(&allocs);
+        oh_allocs_free(&allocs);
         free(x), free(w), free(y), free(ref);
     }
     /* Winograd applies to 1-D-looking 2-D (1 x W input, 3x3 kernel, padded). */
@@ -788,7 +758,7 @@ START_TEST(maxpool_matches_reference)
     for (size_t i = 0; i < sizeof pool_cases / sizeof *pool_cases; i++) {
         oc_pool_geom g = pool_geom_of(&pool_cases[i]);
         size_t nx = pool_count(&g, false), ny = pool_count(&g, true);
-        float *x = dyadic(nx, 40 + (unsigned)i);
+        float *x = oh_dyadic(nx, 40 + (unsigned)i);
         if (i % 3 == 0) x[nx / 2] = NAN; /* a NaN wins its windows in both */
         for (int col_major = 0; col_major < 2; col_major++) {
             float *y = filled(ny, POISON), *ey = filled(ny, -POISON);
@@ -817,7 +787,7 @@ START_TEST(avgpool_matches_reference)
     for (size_t i = 0; i < sizeof pool_cases / sizeof *pool_cases; i++) {
         oc_pool_geom g = pool_geom_of(&pool_cases[i]);
         size_t nx = pool_count(&g, false), ny = pool_count(&g, true);
-        float *x = dyadic(nx, 70 + (unsigned)i);
+        float *x = oh_dyadic(nx, 70 + (unsigned)i);
         for (int include_pad = 0; include_pad < 2; include_pad++) {
             float *y = filled(ny, POISON), *ey = filled(ny, -POISON);
             oc_avgpool_f32(&g, include_pad, x, y, 0, g.planes);
@@ -837,7 +807,7 @@ START_TEST(pool_plane_ranges)
 {
     oc_pool_geom g = pool_geom_of(&pool_cases[2]);
     size_t nx = pool_count(&g, false), ny = pool_count(&g, true);
-    float *x = dyadic(nx, 99), *whole = filled(ny, POISON), *parts = filled(ny, -POISON);
+    float *x = oh_dyadic(nx, 99), *whole = filled(ny, POISON), *parts = filled(ny, -POISON);
     int64_t *iw = malloc(ny * sizeof *iw), *ip = malloc(ny * sizeof *ip);
     oc_maxpool_f32(&g, x, whole, iw, false, 0, g.planes);
     oc_maxpool_f32(&g, x, parts, ip, false, 1, g.planes);
@@ -857,7 +827,7 @@ START_TEST(global_avgpool_matches_reference)
     static const int64_t sizes[] = {1, 3, 7, 8, 9, 49, 1000, 4097};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         int64_t planes = 5, size = sizes[i];
-        float *x = dyadic((size_t)(planes * size), 300 + (unsigned)i);
+        float *x = oh_dyadic((size_t)(planes * size), 300 + (unsigned)i);
         float *y = filled((size_t)planes, POISON), *ey = filled((size_t)planes, -POISON);
         oc_global_avgpool_f32(size, x, y, 0, planes);
         oc_global_avgpool_f32_ref(size, x, ey, 0, planes);

@@ -25,15 +25,6 @@ TCase *kernels_direct_tcase(void);
 
 #define POISON 12345.0f
 
-static float *dyadic_of(size_t n, unsigned seed)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    oh_fill(p, n, seed, -1.0f, 1.0f);
-    for (size_t i = 0; i < n; i++) p[i] = floorf(p[i] * 8.0f) / 8.0f;
-    return p;
-}
-
 typedef struct direct_case {
     int64_t batch, cin, cout;
     int64_t h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
@@ -54,18 +45,6 @@ static oc_conv_geom geom_of(const direct_case *c)
     return g;
 }
 
-typedef struct held {
-    void *p[8];
-    int n;
-} held;
-
-static void *test_alloc(void *owner, size_t bytes)
-{
-    held *h = owner;
-    ck_assert_int_lt(h->n, 8);
-    return h->p[h->n++] = malloc(bytes ? bytes : 1);
-}
-
 /* True when oc_conv_f32 took the direct method. */
 static bool check_case(const direct_case *c, unsigned seed)
 {
@@ -74,8 +53,8 @@ static bool check_case(const direct_case *c, unsigned seed)
     size_t x_n = (size_t)(c->batch * c->cin * c->h * c->w);
     size_t w_n = (size_t)(c->cout * c->cin * c->kh * c->kw);
     size_t y_n = (size_t)(c->batch * c->cout * dh->out * dw->out);
-    float *x = dyadic_of(x_n, seed), *w = dyadic_of(w_n, seed + 1);
-    float *b = dyadic_of((size_t)c->cout, seed + 2), *sum = dyadic_of(y_n, seed + 3);
+    float *x = oh_dyadic(x_n, seed), *w = oh_dyadic(w_n, seed + 1);
+    float *b = oh_dyadic((size_t)c->cout, seed + 2), *sum = oh_dyadic(y_n, seed + 3);
     float *ref = malloc(y_n * sizeof *ref), *expect = malloc(y_n * sizeof *expect);
     float *y = malloc(y_n * sizeof *y);
     ck_assert(ref && expect && y);
@@ -118,9 +97,9 @@ static bool check_case(const direct_case *c, unsigned seed)
     }
     /* Through oc_conv_f32, with the load-time choice (direct when it pays;
      * Winograd, which rounds, has its own tests). */
-    held h = {{0}, 0};
+    oh_allocs h = {{0}, 0};
     oc_conv_weights pw;
-    ck_assert(oc_conv_prepare_weights(&g, true, w, test_alloc, &h, &pw));
+    ck_assert(oc_conv_prepare_weights(&g, true, w, oh_alloc, &h, &pw));
     size_t ws_bytes;
     ck_assert(oc_conv_f32_workspace(&g, &pw, 2, &ws_bytes));
     void *ws = malloc(ws_bytes ? ws_bytes : 1);
@@ -134,7 +113,7 @@ static bool check_case(const direct_case *c, unsigned seed)
                   bad < 0 ? 0.0 : ref[bad]);
     oc_pool_free(pool);
     free(ws);
-    while (h.n > 0) free(h.p[--h.n]);
+    oh_allocs_free(&h);
     bool direct = pw.direct != NULL;
     free(x), free(w), free(b), free(sum), free(ref), free(expect), free(y);
     return direct;

@@ -26,15 +26,6 @@ TCase *kernels_gemm_tcase(void);
 
 #define SENTINEL -777.0f /* what C's padding columns hold: the kernels must not touch it */
 
-static float *dyadic_values(size_t n, unsigned seed)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    oh_fill(p, n, seed, -1.0f, 1.0f);
-    for (size_t i = 0; i < n; i++) p[i] = floorf(p[i] * 8.0f) / 8.0f;
-    return p;
-}
-
 static void *exact_malloc(size_t bytes)
 {
     /* Plain malloc of exactly the size asked for: AddressSanitizer then
@@ -79,8 +70,8 @@ static void check_case(oc_isa isa, gcase g, oc_pool *pool, unsigned seed)
     size_t a_rows = g.ta ? g.k : g.m, a_cols = g.ta ? g.m : g.k;
     size_t b_rows = g.tb ? g.n : g.k, b_cols = g.tb ? g.k : g.n;
     size_t lda = a_cols + g.pad, ldb = b_cols + g.pad, ldc = g.n + g.pad;
-    float *a = dyadic_values(a_rows * lda, seed), *b = dyadic_values(b_rows * ldb, seed + 1);
-    float *c = dyadic_values(g.m * ldc, seed + 2), *xm = dyadic_values(g.m * ldc, seed + 3);
+    float *a = oh_dyadic(a_rows * lda, seed), *b = oh_dyadic(b_rows * ldb, seed + 1);
+    float *c = oh_dyadic(g.m * ldc, seed + 2), *xm = oh_dyadic(g.m * ldc, seed + 3);
     float *expected = exact_malloc((g.m * ldc > 0 ? g.m * ldc : 1) * sizeof *expected);
     for (size_t i = 0; i < g.m * ldc; i++)
         if (i % ldc >= g.n) c[i] = SENTINEL;
@@ -278,7 +269,7 @@ START_TEST(gemm_isa_threads)
         oc_pool *pool = make_pool(3);
         gcase g = cases[0];
         size_t a_n = g.m * g.k, b_n = g.k * g.n;
-        float *a = dyadic_values(a_n, 1), *b = dyadic_values(b_n, 2);
+        float *a = oh_dyadic(a_n, 1), *b = oh_dyadic(b_n, 2);
         float *c = exact_malloc(g.m * g.n * sizeof *c), *e = exact_malloc(g.m * g.n * sizeof *e);
         oc_gemm_desc d = oc_gemm_desc_make(false, false, g.m, g.n, g.k, a, g.k, b, g.n, c, g.n);
         d.isa = isa;
@@ -343,7 +334,7 @@ START_TEST(gemm_isa_clamp_nan)
     {
         for (size_t n = 1; n <= 70; n += 23) {
             size_t m = 20, k = 3;
-            float *a = dyadic_values(m * k, 1), *b = dyadic_values(k * n, 2);
+            float *a = oh_dyadic(m * k, 1), *b = oh_dyadic(k * n, 2);
             float *c = exact_malloc(m * n * sizeof *c), *bias = exact_malloc(m * sizeof *bias);
             for (size_t i = 0; i < m; i++) bias[i] = i % 3 == 0 ? NAN : 0.0f;
             for (size_t i = 0; i < m * k; i++) a[i] = i / k % 3 == 1 ? 0.0f : a[i];
@@ -478,7 +469,7 @@ START_TEST(gemm_isa_b_layout)
     {
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
             size_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
-            float *a = dyadic_values(m * k, 1), *b = dyadic_values(k * n, 2);
+            float *a = oh_dyadic(m * k, 1), *b = oh_dyadic(k * n, 2);
             size_t bytes = oc_gemm_pack_b_size(isa, n, k);
             float *packed = exact_malloc(bytes), *written = exact_malloc(bytes);
             oc_gemm_packed pb;
@@ -576,8 +567,8 @@ START_TEST(gemm_op_packed_weights_and_fused_relu)
 {
     const int64_t n = 37, k = 70;
     int64_t bd[2] = {n, k}, cd[1] = {n};
-    float *w = dyadic_values((size_t)(n * k), 7), *c = dyadic_values((size_t)n, 8);
-    float *w2 = dyadic_values((size_t)(n * k), 9);
+    float *w = oh_dyadic((size_t)(n * k), 7), *c = oh_dyadic((size_t)n, 8);
+    float *w2 = oh_dyadic((size_t)(n * k), 9);
     for (int variant = 0; variant < 3; variant++) {
         int64_t static_rows = 20;
         mb_model *mb = mb_new(variant == 2 ? 3 : 8, 13);
@@ -594,7 +585,7 @@ START_TEST(gemm_op_packed_weights_and_fused_relu)
         for (int bi = 0; bi < 3; bi++) {
             int64_t rows = variant == 1 ? batches[bi] : static_rows;
             for (int threads = 1; threads <= 2; threads++) {
-                float *x = dyadic_values((size_t)(rows * k), 10 + (unsigned)bi);
+                float *x = oh_dyadic((size_t)(rows * k), 10 + (unsigned)bi);
                 bool override = variant == 2 && bi == 1;
                 size_t count;
                 float *y = run_model(m, threads, x, rows, k, override ? w2 : NULL, bd, &count);
@@ -622,7 +613,7 @@ START_TEST(gemm_op_in_place_b_at_any_offset)
 {
     const int64_t n = 64, k = 4096; /* 1 MiB: big enough to be copied when off a line */
     int64_t bd[2] = {n, k}, xd[2] = {1, k}, yd[2] = {1, n};
-    float *w = dyadic_values((size_t)(n * k), 21), *x = dyadic_values((size_t)k, 22);
+    float *w = oh_dyadic((size_t)(n * k), 21), *x = oh_dyadic((size_t)k, 22);
     float *e = exact_malloc((size_t)n * sizeof *e);
     dense_ref(x, w, NULL, true, false, 1, n, k, e);
     unsigned char pad[64] = {0};
@@ -667,7 +658,7 @@ START_TEST(matmul_op_packed_weights)
 {
     const int64_t n = 50, k = 33;
     int64_t bd[2] = {k, n};
-    float *w = dyadic_values((size_t)(n * k), 17);
+    float *w = oh_dyadic((size_t)(n * k), 17);
     for (int variant = 0; variant < 2; variant++) {
         int64_t b0 = variant ? 1 : 2, b1 = variant ? 3 : 12, rows = b0 * b1;
         int64_t ad[3] = {b0, b1, k}, yd[3] = {b0, b1, n};
@@ -677,7 +668,7 @@ START_TEST(matmul_op_packed_weights)
         mb_output(mb, "Y", ONNXC_DTYPE_FLOAT, 3, yd);
         mb_node_add(mb, "MatMul", "mm", "X,B", "Y");
         onnxc_model *m = open_built(mb);
-        float *x = dyadic_values((size_t)(rows * k), 18);
+        float *x = oh_dyadic((size_t)(rows * k), 18);
         onnxc_session *s = NULL;
         ck_assert_ptr_null(onnxc_session_create(m, NULL, &s));
         ck_assert_ptr_null(onnxc_session_bind(s, "X", ONNXC_DTYPE_FLOAT, ad, 3, x,

@@ -1,5 +1,6 @@
 #include "op_harness.h"
 
+#include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,29 @@ void oh_fill(float *p, size_t n, unsigned seed, float lo, float hi)
         s ^= s << 17;
         p[i] = lo + (hi - lo) * (float)((s >> 40) & 0xFFFFFF) / 16777216.0f;
     }
+}
+
+float *oh_dyadic(size_t n, unsigned seed)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    oh_fill(p, n, seed, -1.0f, 1.0f);
+    for (size_t i = 0; i < n; i++) p[i] = floorf(p[i] * 8.0f) / 8.0f;
+    return p;
+}
+
+void *oh_alloc(void *owner, size_t bytes)
+{
+    oh_allocs *a = owner;
+    ck_assert_int_lt(a->n, 16);
+    void *p = malloc(bytes ? bytes : 1);
+    ck_assert_ptr_nonnull(p);
+    return a->p[a->n++] = p;
+}
+
+void oh_allocs_free(oh_allocs *a)
+{
+    while (a->n > 0) free(a->p[--a->n]);
 }
 
 long oh_compare(const float *actual, const float *expected, size_t n)

@@ -41,6 +41,18 @@ void oh_free_outputs(int n_out, oc_tensor *out);
 
 /* Deterministic uniform values in [lo, hi). */
 void oh_fill(float *p, size_t n, unsigned seed, float lo, float hi);
+/* n malloc'd deterministic values in {-1, -7/8, ..., 7/8} ("dyadic"): every
+ * product and partial sum of a kernel test is then exact in float32. */
+float *oh_dyadic(size_t n, unsigned seed);
+
+/* Buffers of prepared weights (the owner of an oc_conv_alloc_fn: oh_alloc),
+ * freed together. */
+typedef struct oh_allocs {
+    void *p[16];
+    int n;
+} oh_allocs;
+void *oh_alloc(void *owner, size_t bytes);
+void oh_allocs_free(oh_allocs *a);
 /* The element-wise tolerance of the ONNX test runner: |a-e| <= 1e-7 + 1e-3*|e|;
  * returns the index of the first violation or -1. */
 long oh_compare(const float *actual, const float *expected, size_t n);

@@ -604,16 +604,19 @@ START_TEST(gemm_op_packed_weights_and_fused_relu)
 }
 END_TEST
 
-/* A batch-1 Gemm reads B in place from the file mapping, wherever the file
- * puts it: a padding initializer before B moves its raw_data through every
- * offset of a cache line (in place when a multiple of 4, then copied to a
+/* A batch-1 Gemm and MatMul read B in place from the file mapping, wherever
+ * the file puts it: a padding initializer before B moves its raw_data (and
+ * the MatMul's B after it) through every offset of a cache line (in place when a multiple of 4, then copied to a
  * line boundary at load; copied by the loader otherwise). Every offset gives
  * the exact result, so the sums' order does not depend on it. */
 START_TEST(gemm_op_in_place_b_at_any_offset)
 {
     const int64_t n = 64, k = 4096; /* 1 MiB: big enough to be copied when off a line */
-    int64_t bd[2] = {n, k}, xd[2] = {1, k}, yd[2] = {1, n};
+    int64_t bd[2] = {n, k}, btd[2] = {k, n}, xd[2] = {1, k}, yd[2] = {1, n};
     float *w = oh_dyadic((size_t)(n * k), 21), *x = oh_dyadic((size_t)k, 22);
+    float *wt = exact_malloc((size_t)(n * k) * sizeof *wt);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t p = 0; p < k; p++) wt[p * n + j] = w[j * k + p];
     float *e = exact_malloc((size_t)n * sizeof *e);
     dense_ref(x, w, NULL, true, false, 1, n, k, e);
     unsigned char pad[64] = {0};
@@ -630,25 +633,40 @@ START_TEST(gemm_op_in_place_b_at_any_offset)
             mb_init_f32(mb, "B", 2, bd, w, false);
             mb_output(mb, "Y", ONNXC_DTYPE_FLOAT, 2, yd);
             mb_attr_int(mb_node_add(mb, "Gemm", "fc", "X,B", "Y"), "transB", 1);
+            /* MatMul reads its B [K, N] in place the same way: here B^T. */
+            mb_init_f32(mb, "BT", 2, btd, wt, false);
+            mb_output(mb, "Z", ONNXC_DTYPE_FLOAT, 2, yd);
+            mb_node_add(mb, "MatMul", "mm", "X,BT", "Z");
             ck_assert(mb_write_file(mb, path));
             mb_free(mb);
             onnxc_model *m;
             onnxc_status *st = onnxc_model_open_file(path, NULL, &m);
             ck_assert_msg(!st, "%s", onnxc_status_message(st));
             for (int threads = 1; threads <= 2; threads++) {
-                size_t count;
-                float *y = run_model(m, threads, x, 1, k, NULL, bd, &count);
-                ck_assert_uint_eq(count, (size_t)n);
-                ck_assert_msg(memcmp(y, e, count * sizeof *y) == 0,
-                              "padding %lld bytes, threads %d: not the exact result",
-                              (long long)shift, threads);
-                free(y);
+                onnxc_session_options so;
+                onnxc_session_options_init(&so);
+                so.threads = threads;
+                onnxc_session *sess = NULL;
+                ck_assert_ptr_null(onnxc_session_create(m, &so, &sess));
+                ck_assert_ptr_null(onnxc_session_bind(sess, "X", ONNXC_DTYPE_FLOAT, xd, 2, x,
+                                                      (size_t)k * sizeof *x));
+                ck_assert_ptr_null(onnxc_session_run(sess));
+                for (size_t out = 0; out < 2; out++) { /* Gemm's, MatMul's */
+                    onnxc_tensor_view v;
+                    ck_assert_ptr_null(onnxc_session_output(sess, out, &v));
+                    ck_assert_uint_eq(v.count, (size_t)n);
+                    ck_assert_msg(memcmp(v.data, e, (size_t)n * sizeof *e) == 0,
+                                  "padding %lld bytes, threads %d, output %zu: not the exact "
+                                  "result",
+                                  (long long)shift, threads, out);
+                }
+                onnxc_session_free(sess);
             }
             onnxc_model_free(m);
         }
     }
     unlink(path);
-    free(w), free(x), free(e);
+    free(w), free(wt), free(x), free(e);
 }
 END_TEST
 

@@ -199,8 +199,12 @@ onnxc_status *oc_pack_weight_b(oc_pack_ctx *ctx, int input, bool trans_b, size_t
 #define ALIGN_COPY_MIN_BYTES ((size_t)1 << 20)
 #define ALIGN_COPY_PIECE ((uintptr_t)4 << 20)
 
-static onnxc_status *align_in_place_b(oc_pack_ctx *ctx, gemm_params *p, const oc_tensor *b)
+onnxc_status *oc_align_weight_b(oc_pack_ctx *ctx, int input, const float **aligned,
+                                const void **aligned_from)
 {
+    const oc_tensor *b = ctx->in[input];
+    *aligned = NULL;
+    *aligned_from = NULL;
     if ((uintptr_t)b->data % OC_ALIGN == 0 || b->nbytes < ALIGN_COPY_MIN_BYTES ||
         (size_t)b->dims[1] * sizeof(float) % OC_ALIGN != 0)
         return NULL;
@@ -213,10 +217,10 @@ static onnxc_status *align_in_place_b(oc_pack_ctx *ctx, gemm_params *p, const oc
         uintptr_t stop = ((uintptr_t)src + off + ALIGN_COPY_PIECE) & ~(uintptr_t)4095;
         end = stop - (uintptr_t)src < b->nbytes ? (size_t)(stop - (uintptr_t)src) : b->nbytes;
         memcpy(dst + off, src + off, end - off);
-        if (ctx->release) ctx->release(ctx, 1, src + off, end - off);
+        if (ctx->release) ctx->release(ctx, input, src + off, end - off);
     }
-    p->aligned_b = (const float *)dst;
-    p->aligned_from = b->data;
+    *aligned = (const float *)dst;
+    *aligned_from = b->data;
     return NULL;
 }
 
@@ -230,7 +234,7 @@ onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx)
     size_t n = (size_t)(p->trans_b ? b->dims[0] : b->dims[1]);
     size_t m = a && a->rank == 2 ? (size_t)(p->trans_a ? a->dims[1] : a->dims[0]) : 0;
     OC_TRY(oc_pack_weight_b(ctx, 1, p->trans_b, k, n, m, &p->packed_b, &p->packed_from));
-    return p->packed_from ? NULL : align_in_place_b(ctx, p, b);
+    return p->packed_from ? NULL : oc_align_weight_b(ctx, 1, &p->aligned_b, &p->aligned_from);
 }
 
 onnxc_status *oc_gemm_run(oc_run_ctx *ctx)

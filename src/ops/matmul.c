@@ -20,7 +20,9 @@
 /* Set by the pack hook; params stay NULL without one. */
 typedef struct matmul_params {
     oc_gemm_packed packed_b;
-    const void *packed_from; /* the B data it was packed from */
+    const void *packed_from;  /* the B data it was packed from */
+    const float *aligned_b;   /* B read in place, copied to a cache-line boundary */
+    const void *aligned_from; /* the B data it was copied from */
 } matmul_params;
 
 onnxc_status *oc_matmul_prepare(const oc_node *n, oc_arena *arena, void **params)
@@ -163,8 +165,10 @@ onnxc_status *oc_matmul_pack(oc_pack_ctx *ctx)
     size_t rows = rows_known ? a->count / k : 0;
     matmul_params *p = ctx->alloc(ctx->owner, sizeof *p);
     if (!p) return oc_no_memory();
+    memset(p, 0, sizeof *p);
     OC_TRY(oc_pack_weight_b(ctx, 1, false, k, n, rows, &p->packed_b, &p->packed_from));
-    if (!p->packed_from) return NULL;
+    if (!p->packed_from) OC_TRY(oc_align_weight_b(ctx, 1, &p->aligned_b, &p->aligned_from));
+    if (!p->packed_from && !p->aligned_from) return NULL;
     ctx->node->params = p;
     return NULL;
 }
@@ -177,10 +181,11 @@ onnxc_status *oc_matmul_run(oc_run_ctx *ctx)
     matmul_dims d;
     OC_TRY(matmul_dims_of(ctx->node, a, b, &d));
     if (y->count == 0) return NULL;
-    const float *av = a->data, *bv = b->data;
+    const matmul_params *p = ctx->params;
+    const float *av = a->data;
+    const float *bv = p && p->aligned_from && p->aligned_from == b->data ? p->aligned_b : b->data;
     float *yv = y->data;
     size_t m = (size_t)rows_per_call(&d), n = (size_t)d.n, k = (size_t)d.k;
-    const matmul_params *p = ctx->params;
     bool packed = p && p->packed_from == b->data && b->rank == 2 && p->packed_b.rows == n &&
                   p->packed_b.k == k;
     int64_t calls = d.stacked ? 1 : d.batches;

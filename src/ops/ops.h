@@ -144,6 +144,13 @@ onnxc_status *oc_gemm_pack(oc_pack_ctx *ctx);
  * in place faster). */
 onnxc_status *oc_pack_weight_b(oc_pack_ctx *ctx, int input, bool trans_b, size_t k, size_t n,
                                size_t rows, oc_gemm_packed *out, const void **packed_from);
+/* For a constant input `input` (2-D float B) that the product reads in place
+ * (not packed): when its rows do not start on cache lines but could (whole
+ * lines long), a copy on a line boundary (*aligned, made from *aligned_from:
+ * run uses it while the input's data is still that pointer), B's memory
+ * released; both NULL when B is already aligned, small or cannot be. */
+onnxc_status *oc_align_weight_b(oc_pack_ctx *ctx, int input, const float **aligned,
+                                const void **aligned_from);
 OC_DECLARE_OP(relu);
 OC_DECLARE_OP(add);
 OC_DECLARE_OP(concat);

@@ -236,8 +236,9 @@ ONNXC_API onnxc_status *onnxc_session_output_by_name(onnxc_session *session, con
 typedef struct onnxc_node_timing {
     const char *name;      /* the node's name; "" when the model gives none */
     const char *op_type;   /* e.g. "Conv" */
-    const char *fused;     /* an activation the optimizer fused into the node
-                            * ("Relu", "Clip"), or NULL */
+    const char *fused;     /* what the optimizer fused into the node, in the order
+                            * it applies: "Add", "Relu", "Clip", "MaxPool" joined
+                            * by '+' (e.g. "Add+Relu", "Relu+MaxPool"), or NULL */
     size_t node;           /* the node's position in the model's node list */
     uint64_t start_ns;     /* when it started, in nanoseconds since onnxc_session_run
                             * was called (monotonic clock; on the first run and after

@@ -907,6 +907,126 @@ START_TEST(single_element_pools_are_bypassed)
 }
 END_TEST
 
+/* ---- MaxPool into Conv ---------------------------------------------------- */
+
+static const int64_t stem_x_dims[4] = {1, 3, 30, 70};
+static const feed stem_feed = {"x", 4, {1, 3, 30, 70}, 5, -1.0f, 1.0f};
+
+/* A stem, name: x -> conv (3x3 stride 2, pad 1, 16 channels, the direct
+ * method's) -> Relu -> MaxPool 3x3/2 pad 1 -> y. */
+static void add_stem(mb_model *mb, const char *name, const char *x, const char *y,
+                     const char *pool_outputs)
+{
+    static const int64_t w_dims[4] = {16, 3, 3, 3}, b_dims[1] = {16};
+    static const int64_t ones[4] = {1, 1, 1, 1}, twos[2] = {2, 2}, k3[2] = {3, 3};
+    char w[64], b[64], in[256], c[64], r[64], outs[256];
+    snprintf(w, sizeof w, "%s.W", name);
+    snprintf(b, sizeof b, "%s.B", name);
+    snprintf(c, sizeof c, "%s.c", name);
+    snprintf(r, sizeof r, "%s.r", name);
+    add_init(mb, w, 4, w_dims, 31, -0.5f, 0.5f, false);
+    add_init(mb, b, 1, b_dims, 32, -0.5f, 0.5f, false);
+    snprintf(in, sizeof in, "%s,%s,%s", x, w, b);
+    mb_node *conv = mb_node_add(mb, "Conv", name, in, c);
+    mb_attr_ints(conv, "pads", ones, 4);
+    mb_attr_ints(conv, "strides", twos, 2);
+    char relu[80], pool[80];
+    snprintf(relu, sizeof relu, "%s.relu", name);
+    snprintf(pool, sizeof pool, "%s.pool", name);
+    mb_node_add(mb, "Relu", relu, c, r);
+    snprintf(outs, sizeof outs, "%s%s", y, pool_outputs);
+    mb_node *mp = mb_node_add(mb, "MaxPool", pool, r, outs);
+    mb_attr_ints(mp, "kernel_shape", k3, 2);
+    mb_attr_ints(mp, "strides", twos, 2);
+    mb_attr_ints(mp, "pads", ones, 4);
+}
+
+/* Conv -> Relu -> MaxPool becomes one Conv writing the pooled tensor, with
+ * the same floats. */
+START_TEST(maxpool_fuses_into_conv)
+{
+    mb_model *mb = mb_new(8, 13);
+    mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 4, stem_x_dims);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+    add_stem(mb, "stem", "x", "p", "");
+    mb_node_add(mb, "Sigmoid", "sig", "p", "y");
+    onnxc_model *opt, *plain;
+    open_both(mb, &opt, &plain);
+    ck_assert_int_eq(runs(plain), 4);
+    ck_assert_int_eq(runs(opt), 2);
+    ck_assert_int_eq(opt->optimized.relu_into_conv, 1);
+    ck_assert_int_eq(opt->optimized.maxpool_into_conv, 1);
+    ck_assert_int_eq(node_named(opt, "stem.pool")->fate, OC_NODE_REMOVED);
+    ck_assert_ptr_eq(node_named(opt, "stem")->pool, node_named(opt, "stem.pool"));
+    expect_producer(opt, "p", "stem");
+    const oc_value *p = &opt->values[node_named(opt, "sig")->inputs[0]];
+    ck_assert_int_eq(p->info.dims[2], 8); /* 30 -> 15 -> 8 */
+    ck_assert_int_eq(p->info.dims[3], 18); /* 70 -> 35 -> 18 */
+    check_consistent(opt);
+    expect_same(opt, plain, &stem_feed, 1, true);
+    /* The profile names what the Conv computes. */
+    onnxc_session_options so;
+    onnxc_session_options_init(&so);
+    so.profile = 1;
+    onnxc_session *s;
+    OK(onnxc_session_create(opt, &so, &s));
+    float x[1 * 3 * 30 * 70];
+    oh_fill(x, sizeof x / sizeof *x, 5, -1.0f, 1.0f);
+    OK(onnxc_session_bind(s, "x", ONNXC_DTYPE_FLOAT, stem_x_dims, 4, x, sizeof x));
+    OK(onnxc_session_run(s));
+    const onnxc_node_timing *t;
+    size_t n;
+    OK(onnxc_session_profile(s, &t, &n));
+    bool seen = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, "stem") == 0) {
+            ck_assert_str_eq(t[i].fused, "Relu+MaxPool");
+            seen = true;
+        }
+    ck_assert(seen);
+    onnxc_session_free(s);
+    free_both(opt, plain);
+}
+END_TEST
+
+/* Not fused: the Indices read, the conv's output read twice, a conv the
+ * direct method does not compute (1x1), a residual Add in the Conv. */
+START_TEST(maxpool_not_fused)
+{
+    static const int64_t k3[2] = {3, 3};
+    mb_model *mb = mb_new(8, 13);
+    mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 4, stem_x_dims);
+    mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+    mb_output(mb, "idx", ONNXC_DTYPE_INT64, -1, NULL);
+    mb_output(mb, "twice", ONNXC_DTYPE_FLOAT, -1, NULL);
+    mb_output(mb, "res", ONNXC_DTYPE_FLOAT, -1, NULL);
+    add_stem(mb, "indexed", "x", "a", ",idx");
+    add_stem(mb, "shared", "x", "b", "");
+    mb_node_add(mb, "Neg", "reader", "shared.r", "twice"); /* a second reader of shared's output */
+    static const int64_t w1[4] = {16, 16, 1, 1};
+    add_init(mb, "pw.W", 4, w1, 41, -0.5f, 0.5f, false);
+    mb_node_add(mb, "Conv", "pointwise", "b,pw.W", "c");
+    mb_attr_ints(mb_node_add(mb, "MaxPool", "pw.pool", "c", "d"), "kernel_shape", k3, 2);
+    /* a residual: conv3x3 (16 -> 16, pad 1) + d, then MaxPool */
+    static const int64_t w3[4] = {16, 16, 3, 3}, ones[4] = {1, 1, 1, 1};
+    add_init(mb, "res.W", 4, w3, 42, -0.5f, 0.5f, false);
+    mb_attr_ints(mb_node_add(mb, "Conv", "res", "d,res.W", "e"), "pads", ones, 4);
+    mb_node_add(mb, "Add", "add", "e,d", "f");
+    mb_attr_ints(mb_node_add(mb, "MaxPool", "res.pool", "f", "res"), "kernel_shape", k3, 2);
+    mb_node_add(mb, "Sum", "sum", "a,b", "y");
+    onnxc_model *opt, *plain;
+    open_both(mb, &opt, &plain);
+    ck_assert_int_eq(opt->optimized.maxpool_into_conv, 0);
+    ck_assert_int_eq(opt->optimized.add_into_conv, 1);
+    static const char *const kept[] = {"indexed.pool", "shared.pool", "pw.pool", "res.pool"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        ck_assert_int_eq(node_named(opt, kept[i])->fate, OC_NODE_KEPT);
+    check_consistent(opt);
+    expect_same(opt, plain, &stem_feed, 1, true);
+    free_both(opt, plain);
+}
+END_TEST
+
 /* Old Dropout (opset 7, ratio attribute) also goes; its mask, when read, keeps it. */
 START_TEST(dropout_with_a_read_mask_stays)
 {
@@ -1103,6 +1223,8 @@ static Suite *optimize_suite(void)
     tcase_add_test(tc, relu_not_fused_after_other_or_folded_nodes);
     tcase_add_test(tc, identity_and_dropout_are_bypassed);
     tcase_add_test(tc, single_element_pools_are_bypassed);
+    tcase_add_test(tc, maxpool_fuses_into_conv);
+    tcase_add_test(tc, maxpool_not_fused);
     tcase_add_test(tc, dropout_with_a_read_mask_stays);
     tcase_add_test(tc, training_dropout_stays);
     tcase_add_test(tc, identity_keeps_graph_output_names);

@@ -19,6 +19,7 @@
 #include "kernels/conv.h"
 #include "kernels/conv_direct.h"
 #include "kernels/cpu.h"
+#include "kernels/pool.h"
 #include "op_harness.h"
 
 TCase *kernels_direct_tcase(void);
@@ -143,6 +144,136 @@ START_TEST(direct_matches_reference)
 }
 END_TEST
 
+/* ---- fused max pooling ---- */
+
+typedef struct pool_case {
+    direct_case conv;
+    int64_t kh, kw, sh, sw, pt, pl, pb, pr;
+    bool ceil_mode;
+} pool_case;
+
+/* A pooling dimension over in conv outputs, ceil_mode as ONNX has it (the
+ * last window must start inside the input or the leading padding). */
+static oc_window_dim pool_dim(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, bool ceil)
+{
+    int64_t span = in + pb + pe - k;
+    oc_window_dim r = {in, span / s + 1, k, s, 1, pb, pe};
+    if (ceil && span % s != 0) {
+        r.out++;
+        if ((r.out - 1) * s >= in + pb) r.out--;
+    }
+    ck_assert_int_ge(r.out, 1);
+    return r;
+}
+
+/* True when the load-time weights were direct (the fused path). */
+static bool check_pool_case(const pool_case *c, unsigned seed)
+{
+    oc_conv_geom g = geom_of(&c->conv);
+    oc_pool_geom pg = {c->conv.batch * c->conv.cout, {oc_window_unit(), {0}, {0}}};
+    pg.dim[1] = pool_dim(g.dim[1].out, c->kh, c->sh, c->pt, c->pb, c->ceil_mode);
+    pg.dim[2] = pool_dim(g.dim[2].out, c->kw, c->sw, c->pl, c->pr, c->ceil_mode);
+    ck_assert(oc_conv_maxpool_fits(&g, &pg));
+    size_t x_n = (size_t)(g.batch * g.in_channels * g.dim[1].in * g.dim[2].in);
+    size_t w_n = (size_t)(g.out_channels * g.in_channels * g.dim[1].kernel * g.dim[2].kernel);
+    size_t c_n = (size_t)(pg.planes * g.dim[1].out * g.dim[2].out);
+    size_t y_n = (size_t)(pg.planes * pg.dim[1].out * pg.dim[2].out);
+    float *x = oh_dyadic(x_n, seed), *w = oh_dyadic(w_n, seed + 1);
+    float *b = oh_dyadic((size_t)g.out_channels, seed + 2);
+    float *conv = malloc(c_n * sizeof *conv), *clamped = malloc(c_n * sizeof *clamped);
+    float *expect = malloc(y_n * sizeof *expect), *y = malloc(y_n * sizeof *y);
+    ck_assert(conv && clamped && expect && y);
+    bool direct = false;
+    oc_conv_f32_ref(&g, x, w, b, conv);
+    static const float clamps[][2] = {{-INFINITY, INFINITY}, {0.0f, INFINITY}, {-0.25f, 0.5f}};
+    for (int k = 0; k < 3; k++) {
+        float lo = clamps[k][0], hi = clamps[k][1];
+        for (size_t i = 0; i < c_n; i++) {
+            float v = conv[i] < lo ? lo : conv[i];
+            clamped[i] = v > hi ? hi : v;
+        }
+        oc_maxpool_f32_ref(&pg, clamped, expect, NULL, false, 0, pg.planes);
+        for (int isa = 0; isa < OC_ISA_COUNT; isa++) {
+            if (!oc_isa_supported((oc_isa)isa)) continue;
+            size_t count = oc_conv_direct_packed_count((oc_isa)isa, &g), ws_bytes;
+            float *packed = malloc(count * sizeof *packed);
+            ck_assert_ptr_nonnull(packed);
+            oc_conv_direct_pack((oc_isa)isa, &g, w, packed);
+            for (int threads = 1; threads <= 3; threads += 2) {
+                ck_assert(oc_conv_direct_pool_workspace(&g, &pg, (oc_isa)isa, threads, &ws_bytes));
+                void *ws = malloc(ws_bytes); /* exactly: ASan catches an overrun */
+                ck_assert_ptr_nonnull(ws);
+                for (size_t i = 0; i < y_n; i++) y[i] = POISON;
+                oc_pool *pool = NULL;
+                ck_assert_ptr_null(oc_pool_create(threads, &pool));
+                oc_conv_direct_pool(&g, (oc_isa)isa, packed, x, b, lo, hi, &pg, y, ws, pool);
+                oc_pool_free(pool);
+                free(ws);
+                long bad = oh_compare(y, expect, y_n);
+                ck_assert_msg(bad < 0,
+                              "pooled case seed %u, %s, %d threads, clamp %d: y[%ld] = %.9g, "
+                              "expected %.9g",
+                              seed, oc_isa_name((oc_isa)isa), threads, k, bad,
+                              bad < 0 ? 0.0 : y[bad], bad < 0 ? 0.0 : expect[bad]);
+            }
+            free(packed);
+        }
+        /* Through oc_conv_maxpool_f32: with the load-time weights (fused
+         * when they are direct) and without any (conv, then pool). */
+        oh_allocs h = {{0}, 0};
+        oc_conv_weights pw;
+        ck_assert(oc_conv_prepare_weights(&g, true, w, oh_alloc, &h, &pw));
+        direct = pw.direct != NULL;
+        for (int with = 0; with < 2; with++) {
+            const oc_conv_weights *use = with ? &pw : NULL;
+            if (with && pw.winograd_m) continue; /* rounds: tested apart */
+            size_t ws_bytes;
+            ck_assert(oc_conv_maxpool_f32_workspace(&g, use, &pg, 2, &ws_bytes));
+            void *ws = malloc(ws_bytes);
+            ck_assert_ptr_nonnull(ws);
+            oc_pool *pool = NULL;
+            ck_assert_ptr_null(oc_pool_create(2, &pool));
+            for (size_t i = 0; i < y_n; i++) y[i] = POISON;
+            oc_conv_act act = {lo, hi};
+            oc_conv_maxpool_f32(&g, use, &pg, x, w, b, act, y, ws, ws_bytes, pool);
+            oc_pool_free(pool);
+            free(ws);
+            long bad = oh_compare(y, expect, y_n);
+            ck_assert_msg(bad < 0,
+                          "oc_conv_maxpool_f32 (weights %d, direct %d), seed %u, clamp %d: "
+                          "y[%ld] = %.9g, expected %.9g",
+                          with, pw.direct != NULL, seed, k, bad, bad < 0 ? 0.0 : y[bad],
+                          bad < 0 ? 0.0 : expect[bad]);
+        }
+        oh_allocs_free(&h);
+    }
+    free(x), free(w), free(b), free(conv), free(clamped), free(expect), free(y);
+    return direct;
+}
+
+START_TEST(direct_pool_matches_reference)
+{
+    static const pool_case cases[] = {
+        /* conv: batch, cin, cout, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+         * pool: kh, kw, sh, sw, pt, pl, pb, pr, ceil_mode */
+        {{1, 3, 16, 40, 70, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 3, 3, 2, 2, 1, 1, 1, 1, false},
+        {{2, 3, 13, 37, 67, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, 3, 3, 2, 2, 0, 0, 0, 0, true},
+        {{1, 2, 8, 30, 131, 11, 11, 4, 4, 1, 1, 2, 2, 2, 2}, 3, 3, 2, 2, 0, 0, 0, 0, false},
+        {{1, 4, 9, 21, 99, 5, 3, 1, 1, 1, 1, 2, 1, 2, 1}, 2, 2, 2, 2, 0, 0, 0, 0, false},
+        {{1, 3, 7, 25, 80, 3, 5, 3, 1, 1, 1, 1, 0, 0, 4}, 3, 3, 1, 1, 1, 1, 1, 1, false},
+        {{1, 2, 10, 20, 70, 3, 3, 1, 2, 2, 3, 2, 3, 1, 4}, 5, 4, 3, 2, 2, 1, 0, 3, true},
+        /* rows of 4: vectors cross rows */
+        {{2, 2, 11, 13, 9, 5, 5, 2, 2, 1, 1, 2, 2, 1, 1}, 2, 2, 1, 1, 0, 0, 0, 0, false},
+        /* rows wide enough that a chunk holds a few pooled rows (several per thread) */
+        {{1, 3, 9, 120, 1280, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, 3, 3, 2, 2, 1, 1, 1, 1, true},
+    };
+    int fused = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        fused += check_pool_case(&cases[i], 900 + 7 * (unsigned)i);
+    ck_assert_int_gt(fused, 0);
+}
+END_TEST
+
 /* The choice: not for 1x1, depthwise, groups, narrow rows or many taps. */
 START_TEST(direct_applicability)
 {
@@ -170,5 +301,6 @@ TCase *kernels_direct_tcase(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, direct_matches_reference);
     tcase_add_test(tc, direct_applicability);
+    tcase_add_test(tc, direct_pool_matches_reference);
     return tc;
 }

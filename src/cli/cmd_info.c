@@ -159,6 +159,7 @@ static void print_optimized(const onnxc_model *m, int to_run)
         {s->identity_removed, "Identity removed"},
         {s->dropout_removed, "Dropout removed"},
         {s->pool_removed, "1x1 pool removed"},
+        {s->maxpool_into_conv, "MaxPool fused into Conv"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (kinds[i].count) printf("  %s: %d\n", kinds[i].what, kinds[i].count);
@@ -245,6 +246,9 @@ static mac_counts count_macs(const onnxc_model *m, const oc_tensor *vals)
             n->outputs[0] < 0)
             continue;
         const oc_tensor *y = &vals[n->outputs[0]];
+        /* A fused MaxPool's input: what the convolution computes. */
+        if (n->pool && n->pool->inputs[0] >= 0 && m->values[n->pool->inputs[0]].shape_known)
+            y = &m->values[n->pool->inputs[0]].info;
         if (strcmp(n->op_type, "Conv") == 0) {
             c.conv += conv_macs(y, &vals[n->inputs[1]], &c.overflow);
             c.n_conv++;

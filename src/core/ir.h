@@ -116,6 +116,10 @@ typedef struct oc_node {
     const struct oc_op *op;     /* resolved implementation (graph.c) */
     void *params;               /* the op's prepared parameters, in the model arena */
     oc_activation fused;        /* applied to output 0 (set by the optimizer) */
+    const struct oc_node *pool; /* a MaxPool applied after that (Conv; set by the optimizer):
+                                 * removed itself, it keeps its attributes and params */
+    uint64_t pool_input_count;  /* with pool: the elements the Conv computes before it
+                                 * (static; the work limit counts them) */
     oc_node_fate fate;          /* set by the optimizer */
 } oc_node;
 
@@ -159,6 +163,7 @@ typedef struct oc_opt_stats {
     int relu_into_conv, relu_into_gemm;
     int clip_into_conv, clip_into_gemm;
     int identity_removed, dropout_removed, pool_removed;
+    int maxpool_into_conv;     /* MaxPool of a Conv's output, computed by the Conv */
 } oc_opt_stats;
 
 /* Name -> value id, keyed by a random per-model SipHash key so that crafted

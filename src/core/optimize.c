@@ -1,7 +1,8 @@
 /* Load-time graph optimizations: bypass Identity, inference Dropout and
  * pools of single-element windows, fold
  * BatchNormalization into the preceding Conv, fuse a residual Add into the
- * Conv whose output it adds to, fuse Relu/Clip into Conv and Gemm.
+ * Conv whose output it adds to, fuse Relu/Clip into Conv and Gemm and a
+ * MaxPool after a Conv into the Conv.
  *
  * They run on the linked graph after static inference and folding (so that
  * weights computed by constant subgraphs count as constants, and shapes are
@@ -664,6 +665,45 @@ static bool fuse_activation(opt *o, int n)
     return true;
 }
 
+/* ---- MaxPool into Conv ---------------------------------------------------- */
+
+/* MaxPool(c), c the output of a Conv that only it reads, where the direct
+ * method computes the Conv and its kernel takes the pool's windows
+ * (oc_conv_takes_pool: a network's stem, 7x7/2 then 3x3/2): the Conv pools
+ * its output rows while they are in its cache and writes the pooled tensor
+ * (conv->pool), which its run computes as the two nodes would. Not with an
+ * Add fused in, nor with the Indices output read. */
+static bool fuse_maxpool(opt *o, int n)
+{
+    onnxc_model *m = o->m;
+    oc_node *pool = &m->nodes[n];
+    if (pool->n_inputs != 1 || pool->inputs[0] < 0 || pool->n_outputs < 1 ||
+        pool->outputs[0] < 0 || !pool->params)
+        return false;
+    int indices = pool->n_outputs > 1 ? pool->outputs[1] : -1;
+    if (indices >= 0 && (o->count[indices] != 0 || m->values[indices].is_output)) return false;
+    int c = pool->inputs[0], p = sole_producer(o, c);
+    if (p < 0) return false;
+    oc_node *conv = &m->nodes[p];
+    if (!is_op(conv, "Conv") || conv->pool || conv->outputs[0] != c || conv->n_inputs < 2 ||
+        conv->n_inputs > 3 || conv->inputs[0] < 0 || conv->inputs[1] < 0)
+        return false;
+    const oc_value *x = &m->values[conv->inputs[0]], *w = &m->values[conv->inputs[1]];
+    const oc_value *b = conv->n_inputs > 2 && conv->inputs[2] >= 0 ? &m->values[conv->inputs[2]]
+                                                                   : NULL;
+    const oc_value *cv = &m->values[c], *yv = &m->values[pool->outputs[0]];
+    if (!x->shape_known || !w->shape_known || !w->constant || (b && !b->shape_known) ||
+        !cv->shape_known || cv->info.dtype != ONNXC_DTYPE_FLOAT || !yv->shape_known)
+        return false;
+    if (!oc_conv_takes_pool(conv, &x->info, &w->info, b ? &b->info : NULL, pool)) return false;
+    remove_node(o, n);
+    conv->pool = pool;
+    conv->pool_input_count = (uint64_t)cv->info.count;
+    hand_output(o, p, 0, pool->outputs[0]);
+    m->optimized.maxpool_into_conv++;
+    return true;
+}
+
 /* ---- the driver ------------------------------------------------------------ */
 
 static onnxc_status *init_opt(opt *o, onnxc_model *m)
@@ -752,6 +792,11 @@ static onnxc_status *run_passes(opt *o, bool *changed)
     for (int k = 0; k < m->n_order; k++) {
         int n = m->order[k];
         if (live(o, n) && fuse_activation(o, n)) *changed = true;
+    }
+    /* After the activations: the pool reads the activated output. */
+    for (int k = 0; k < m->n_order; k++) {
+        int n = m->order[k];
+        if (live(o, n) && is_op(&m->nodes[n], "MaxPool") && fuse_maxpool(o, n)) *changed = true;
     }
     return NULL;
 }

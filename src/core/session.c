@@ -93,10 +93,17 @@ static onnxc_status *profile_create(const onnxc_model *m, struct profile **out)
 }
 
 /* What the optimizer fused into node: an Add (a Conv's extra input, see
- * OC_CONV_SUM_INPUT) and an activation. */
+ * OC_CONV_SUM_INPUT), an activation and a MaxPool. */
 static const char *fused_name(const oc_node *node)
 {
     bool add = strcmp(node->op_type, "Conv") == 0 && node->n_inputs > OC_CONV_SUM_INPUT;
+    if (node->pool) { /* never with an Add */
+        switch (node->fused.kind) {
+        case OC_ACT_NONE: return "MaxPool";
+        case OC_ACT_RELU: return "Relu+MaxPool";
+        case OC_ACT_CLIP: return "Clip+MaxPool";
+        }
+    }
     switch (node->fused.kind) {
     case OC_ACT_NONE: return add ? "Add" : NULL;
     case OC_ACT_RELU: return add ? "Add+Relu" : "Relu";

@@ -77,11 +77,17 @@ uint64_t oc_node_ops(const oc_node *n, const oc_tensor *vals)
         if (n->inputs[i] >= 0) elements = add_sat(elements, (uint64_t)vals[n->inputs[i]].count);
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0) elements = add_sat(elements, (uint64_t)vals[n->outputs[o]].count);
-    uint64_t ops = mul_sat(elements, ELEMENT_COST);
     const oc_tensor *y = output0(n, vals);
+    /* A Conv with a MaxPool fused in computes its whole output, then pools it. */
+    uint64_t computed = y ? (uint64_t)y->count : 0;
+    if (n->pool && n->pool_input_count > computed) computed = n->pool_input_count;
+    if (n->pool) elements = add_sat(elements, computed);
+    uint64_t ops = mul_sat(elements, ELEMENT_COST);
     if (n->domain[0] == 0 && y) {
-        uint64_t macs = mul_sat((uint64_t)y->count, macs_per_output(n, vals));
-        uint64_t window = mul_sat(mul_sat((uint64_t)y->count, window_per_output(n)), WINDOW_COST);
+        uint64_t macs = mul_sat(computed, macs_per_output(n, vals));
+        const oc_node *pooling = n->pool ? n->pool : n;
+        uint64_t window =
+            mul_sat(mul_sat((uint64_t)y->count, window_per_output(pooling)), WINDOW_COST);
         if (macs > ops) ops = macs;
         if (window > ops) ops = window;
     }

@@ -722,23 +722,32 @@ static bool prepare_s2d(const oc_conv_geom *g, bool extents_known, const float *
     return ok;
 }
 
+/* With the extents known and Winograd's choice m: the direct method. With
+ * few input channels, even where Winograd applies: its transforms then
+ * cost as much as its products save, and its 4x larger weights and scratch
+ * miss the cache in a network (SqueezeNet's 16- and 32-channel 3x3 convs,
+ * the notebook's InceptionModule: 10-25% faster in the network than
+ * Winograd). A strided stem (AlexNet's 11x11 stride 4): direct rather than
+ * Winograd after space-to-depth, which is faster only with hot caches; a
+ * network's first conv runs cold (0.88 against 1.14 ms cold, 1.44 ms in
+ * AlexNet). */
+static bool chooses_direct(const oc_conv_geom *g, int m)
+{
+    return plain_method(g) == CONV_IM2COL && oc_conv_direct_applies(g) &&
+           (m == 0 || cin_per_group(g) <= DIRECT_WINS_CHANNELS);
+}
+
+bool oc_conv_chooses_direct(const oc_conv_geom *g)
+{
+    return !output_is_empty(g) && chooses_direct(g, oc_winograd_choose(g, true));
+}
+
 bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const float *w,
                              oc_conv_alloc_fn alloc, void *owner, oc_conv_weights *out)
 {
-    /* Few input channels: the direct method, even where Winograd applies.
-     * Winograd's transforms then cost as much as its products save, and
-     * its 4x larger weights and scratch miss the cache in a network
-     * (SqueezeNet's 16- and 32-channel 3x3 convs, the notebook's
-     * InceptionModule: 10-25% faster in the network than Winograd). */
     int m = oc_winograd_choose(g, extents_known);
-    bool direct = extents_known && plain_method(g) == CONV_IM2COL && oc_conv_direct_applies(g);
-    if (m != 0 && direct && cin_per_group(g) <= DIRECT_WINS_CHANNELS)
+    if (extents_known && chooses_direct(g, m))
         return oc_conv_prepare_method(g, 1, w, alloc, owner, out);
-    /* A strided stem (AlexNet's 11x11 stride 4): direct rather than Winograd
-     * after space-to-depth, which is faster only with hot caches; a
-     * network's first conv runs cold (0.88 against 1.14 ms cold, 1.44 ms
-     * in AlexNet). */
-    if (m == 0 && direct) return oc_conv_prepare_method(g, 1, w, alloc, owner, out);
     if (m == 0 && g->dim[1].stride >= 2 && g->dim[1].stride <= 4) {
         memset(out, 0, sizeof *out);
         if (!output_is_empty(g) && cin_per_group(g) > 0 &&
@@ -747,4 +756,82 @@ bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const fl
         if (out->winograd_m) return true;
     }
     return oc_conv_prepare_method(g, m, w, alloc, owner, out);
+}
+
+/* ---- followed by max pooling ---- */
+
+bool oc_conv_maxpool_fits(const oc_conv_geom *g, const oc_pool_geom *pg)
+{
+    int64_t planes;
+    return g->group >= 1 && oc_mul_i64(g->batch, g->out_channels, &planes) &&
+           pg->planes == planes && pg->dim[0].in == g->dim[0].out &&
+           oc_conv_direct_pool_fits(g, pg);
+}
+
+static bool pool_fused(const oc_conv_geom *g, const oc_conv_weights *pw, const oc_pool_geom *pg)
+{
+    return !output_is_empty(g) && pw && choose_method(g, pw) == CONV_DIRECT &&
+           oc_conv_direct_pool_fits(g, pg);
+}
+
+/* The conv's whole output, for the path that pools it afterwards. */
+static bool conv_output_bytes(const oc_conv_geom *g, size_t *bytes)
+{
+    size_t n = (size_t)g->batch;
+    for (int i = 0; i < OC_WINDOW_DIMS; i++)
+        if (!oc_mul_size(n, (size_t)g->dim[i].out, &n)) return false;
+    return oc_mul_size(n, (size_t)g->out_channels, &n) && oc_mul_size(n, sizeof(float), &n) &&
+           oc_align_up(n, bytes);
+}
+
+bool oc_conv_maxpool_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw,
+                                   const oc_pool_geom *pg, int threads, size_t *bytes)
+{
+    size_t out, conv, fused = 0;
+    if (!conv_output_bytes(g, &out) || !oc_conv_f32_workspace(g, pw, threads, &conv) ||
+        !oc_add_size(out, conv, bytes))
+        return false;
+    if (pool_fused(g, pw, pg) &&
+        !oc_conv_direct_pool_workspace(g, pg, (oc_isa)pw->direct_isa, threads, &fused))
+        return false;
+    if (fused > *bytes) *bytes = fused;
+    return true;
+}
+
+typedef struct pool_after {
+    const oc_pool_geom *pg;
+    const float *x;
+    float *y;
+} pool_after;
+
+static void run_pool_after(void *ctx, size_t begin, size_t end, int thread)
+{
+    (void)thread;
+    const pool_after *p = ctx;
+    oc_maxpool_f32(p->pg, p->x, p->y, NULL, false, (int64_t)begin, (int64_t)end);
+}
+
+void oc_conv_maxpool_f32(const oc_conv_geom *g, const oc_conv_weights *pw,
+                         const oc_pool_geom *pg, const float *x, const float *w,
+                         const float *bias, oc_conv_act act, float *y, void *workspace,
+                         size_t workspace_bytes, oc_pool *pool)
+{
+    if (output_is_empty(g)) return;
+    size_t need;
+    if (pool_fused(g, pw, pg)) {
+        oc_isa isa = (oc_isa)pw->direct_isa;
+        if (oc_pool_size(pool) > 1 &&
+            (!oc_conv_direct_pool_workspace(g, pg, isa, oc_pool_size(pool), &need) ||
+             need > workspace_bytes))
+            pool = NULL; /* scratch for the caller alone */
+        oc_conv_direct_pool(g, isa, pw->direct, x, bias, act.lo, act.hi, pg, y, workspace, pool);
+        return;
+    }
+    size_t out = 0;
+    conv_output_bytes(g, &out); /* checked by oc_conv_maxpool_f32_workspace */
+    float *conv = workspace;
+    oc_conv_f32(g, pw, x, w, bias, NULL, act, conv, (char *)workspace + out,
+                workspace_bytes - out, pool);
+    pool_after p = {pg, conv, y};
+    oc_parallel_for(pool, (size_t)pg->planes, 1, run_pool_after, &p);
 }

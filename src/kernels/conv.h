@@ -37,6 +37,7 @@
 
 #include "core/threadpool.h"
 #include "gemm.h"
+#include "pool.h"
 #include "window.h"
 
 typedef struct oc_conv_geom {
@@ -119,6 +120,30 @@ bool oc_conv_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int
 void oc_conv_f32(const oc_conv_geom *g, const oc_conv_weights *pw, const float *x,
                  const float *w, const float *bias, const float *sum, oc_conv_act act, float *y,
                  void *workspace, size_t workspace_bytes, oc_pool *pool);
+
+/* A convolution followed by max pooling pg over its output (pg's input
+ * extents are g's output extents; pg->planes = batch * out_channels):
+ * y = maxpool(act(conv(x, w) + bias)), [batch, out_channels, pooled...].
+ * Whether pg is one the kernel takes: 2-D, without dilation (see
+ * oc_pool_separable), no wider than the plane kernels' rows. */
+bool oc_conv_maxpool_fits(const oc_conv_geom *g, const oc_pool_geom *pg);
+
+/* Whether oc_conv_prepare_weights with the extents known takes the direct
+ * method for g (so that a pool after it fuses). */
+bool oc_conv_chooses_direct(const oc_conv_geom *g);
+
+/* Bytes of scratch oc_conv_maxpool_f32 needs, as oc_conv_f32_workspace. */
+bool oc_conv_maxpool_f32_workspace(const oc_conv_geom *g, const oc_conv_weights *pw,
+                                   const oc_pool_geom *pg, int threads, size_t *bytes);
+
+/* With pw's direct weights the two are fused (oc_conv_direct_pool: the
+ * conv rows a thread pools never leave its cache); otherwise the conv's
+ * output goes through the workspace and is pooled from there. Either way
+ * the same floats as oc_conv_f32 followed by oc_maxpool_f32. */
+void oc_conv_maxpool_f32(const oc_conv_geom *g, const oc_conv_weights *pw,
+                         const oc_pool_geom *pg, const float *x, const float *w,
+                         const float *bias, oc_conv_act act, float *y, void *workspace,
+                         size_t workspace_bytes, oc_pool *pool);
 
 /* The reference: direct nested loops, accumulating in double (no activation). */
 void oc_conv_f32_ref(const oc_conv_geom *g, const float *x, const float *w, const float *bias,

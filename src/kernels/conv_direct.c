@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "pool_isa.h"
 
 /* Taps beyond which the weights of a channel block (taps * MR floats) leave
  * L1 and im2col's GEMM, with its cache blocking over K, does better. */
@@ -155,15 +156,15 @@ static void run_blocks(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
-                    const float *bias, const float *sum, float lo, float hi, float *y,
-                    void *workspace, oc_pool *pool)
+/* Sets r up for g: the tap offsets (after the phase planes in the
+ * workspace), the job, the slack. */
+static void setup_run(direct_run *r, const oc_conv_geom *g, oc_isa isa, const float *packed,
+                      const float *bias, float lo, float hi, void *workspace)
 {
     const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
-    int threads = oc_pool_size(pool);
-    direct_run r = {g, oc_direct_kernels_for(isa), {0}, x, workspace, 1, {0}};
-    phase_dims_of(g, r.kern->vl, &r.pd); /* checked by oc_conv_direct_workspace */
-    size_t planes_bytes = (size_t)r.pd.total * sizeof(float);
+    *r = (direct_run){g, oc_direct_kernels_for(isa), {0}, NULL, workspace, 1, {0}};
+    phase_dims_of(g, r->kern->vl, &r->pd); /* checked by oc_conv_direct_workspace */
+    size_t planes_bytes = (size_t)r->pd.total * sizeof(float);
     oc_align_up(planes_bytes, &planes_bytes);
     int64_t *taps = (int64_t *)((char *)workspace + planes_bytes);
     int64_t t = 0;
@@ -172,24 +173,164 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
             for (int64_t kw = 0; kw < dw->kernel; kw++) {
                 int64_t rh = kh * dh->dilation, rw = kw * dw->dilation;
                 int64_t pl = (c * dh->stride + rh % dh->stride) * dw->stride + rw % dw->stride;
-                taps[t++] = pl * r.pd.plane + rh / dh->stride * r.pd.cols + rw / dw->stride;
+                taps[t++] = pl * r->pd.plane + rh / dh->stride * r->pd.cols + rw / dw->stride;
             }
+    r->job = (oc_direct_job){r->phases, taps, t, r->pd.cols, packed, bias, NULL, NULL, 0, 0,
+                             dh->out * dw->out, g->out_channels, dh->out, dw->out, lo, hi};
+    /* The slack past the planes: read, never stored; zero, so no garbage
+     * (a denormal, a NaN) slows the FMAs of the dropped lanes. */
+    memset(r->phases + r->pd.planes * r->pd.plane, 0,
+           (size_t)(r->pd.total - r->pd.planes * r->pd.plane) * sizeof(float));
+}
+
+void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
+                    const float *bias, const float *sum, float lo, float hi, float *y,
+                    void *workspace, oc_pool *pool)
+{
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
+    int threads = oc_pool_size(pool);
+    direct_run r;
+    setup_run(&r, g, isa, packed, bias, lo, hi, workspace);
     int64_t in_image = g->in_channels * dh->in * dw->in;
     int64_t out_image = g->out_channels * dh->out * dw->out;
-    r.job = (oc_direct_job){r.phases, taps, t, r.pd.cols, packed, bias, NULL, NULL,
-                            g->out_channels, dh->out, dw->out, lo, hi};
     int64_t blocks = oc_div_ceil(g->out_channels, r.kern->mr);
     r.chunks = threads > 1 ? 2 * threads : 1;
     if (r.chunks > dh->out) r.chunks = dh->out;
-    /* The slack past the planes: read, never stored; zero, so no garbage
-     * (a denormal, a NaN) slows the FMAs of the dropped lanes. */
-    memset(r.phases + r.pd.planes * r.pd.plane, 0,
-           (size_t)(r.pd.total - r.pd.planes * r.pd.plane) * sizeof(float));
     for (int64_t n = 0; n < g->batch; n++) {
         r.x = x + n * in_image;
         oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &r);
         r.job.y = y + n * out_image;
         r.job.sum = sum ? sum + n * out_image : NULL;
         oc_parallel_for(pool, (size_t)(blocks * r.chunks), 1, run_blocks, &r);
+    }
+}
+
+/* ---- fused max pooling ---- */
+
+/* Bytes of a thread's conv rows (MR channels): small enough to stay in L2
+ * beside the phase planes until they are pooled. */
+#define POOLED_SCRATCH_BYTES (192 * 1024)
+
+/* Pooled rows a unit makes at most, conv rows it computes at most, and
+ * floats of a thread's scratch (a multiple of a cache line). */
+typedef struct pooled_plan {
+    int64_t per_max, rows_max, scratch;
+} pooled_plan;
+
+static bool pooled_plan_of(const oc_conv_geom *g, const oc_pool_geom *pg, int64_t mr,
+                           pooled_plan *pp)
+{
+    const oc_window_dim *ph = &pg->dim[1];
+    int64_t row = mr * g->dim[2].out; /* ow <= OC_POOL_SEP_MAX: oc_pool_separable */
+    int64_t budget = (int64_t)(POOLED_SCRATCH_BYTES / sizeof(float)) / row;
+    if (budget < ph->kernel) budget = ph->kernel;
+    pp->per_max = (budget - ph->kernel) / ph->stride + 1;
+    if (pp->per_max > ph->out) pp->per_max = ph->out;
+    /* per_max > 1 only when (per_max - 1) * stride <= budget - kernel */
+    pp->rows_max = pp->per_max > 1 ? (pp->per_max - 1) * ph->stride + ph->kernel : ph->kernel;
+    if (pp->rows_max > g->dim[1].out) pp->rows_max = g->dim[1].out;
+    int64_t floats;
+    if (!oc_mul_i64(pp->rows_max, row, &floats) || floats > INT64_MAX - 16) return false;
+    pp->scratch = (floats + 15) / 16 * 16;
+    return true;
+}
+
+bool oc_conv_direct_pool_fits(const oc_conv_geom *g, const oc_pool_geom *pg)
+{
+    return pg->dim[1].in == g->dim[1].out && pg->dim[2].in == g->dim[2].out &&
+           oc_pool_separable(pg);
+}
+
+bool oc_conv_direct_pool_workspace(const oc_conv_geom *g, const oc_pool_geom *pg, oc_isa isa,
+                                   int threads, size_t *bytes)
+{
+    pooled_plan pp;
+    size_t base, scratch;
+    if (threads < 1) threads = 1;
+    return oc_conv_direct_workspace(g, isa, &base) && oc_align_up(base, &base) &&
+           pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp) &&
+           oc_mul_size((size_t)pp.scratch, sizeof(float), &scratch) &&
+           oc_mul_size(scratch, (size_t)threads, &scratch) && oc_add_size(base, scratch, bytes);
+}
+
+typedef struct pooled_run {
+    direct_run r;
+    const oc_pool_geom *pg;
+    const oc_pool_plane_kernels *pool;
+    float *scratch; /* per thread: pp.scratch floats */
+    pooled_plan pp;
+    int64_t per;    /* pooled rows a unit */
+    float *y;       /* the image's pooled output */
+} pooled_run;
+
+/* Units (channel block, chunk of pooled rows): the conv rows the chunk's
+ * windows cover, of the block's channels, into the thread's scratch, then
+ * pooled from there into y. Neighbouring chunks share (kernel - stride)
+ * conv rows, computed by both. */
+static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
+{
+    const pooled_run *p = ctx;
+    const direct_run *r = &p->r;
+    const oc_window_dim *ph = &p->pg->dim[1], *pw = &p->pg->dim[2];
+    int64_t oh = r->job.oh, mr = r->kern->mr, chunks = r->chunks;
+    int64_t out_plane = ph->out * pw->out;
+    float *scratch = p->scratch + (int64_t)thread * p->pp.scratch;
+    int32_t row_lo[OC_POOL_SEP_MAX], row_hi[OC_POOL_SEP_MAX];
+    for (size_t u = begin; u < end; u++) {
+        int64_t blk = (int64_t)u / chunks, k0 = blk * mr;
+        int64_t q0 = (int64_t)u % chunks * p->per, q1 = q0 + p->per;
+        if (q1 > ph->out) q1 = ph->out;
+        if (q0 >= q1) continue;
+        int64_t r0 = oc_window_start(ph, q0), r1 = oc_window_start(ph, q1 - 1) + ph->kernel;
+        if (r0 < 0) r0 = 0;
+        if (r1 > oh) r1 = oh;
+        oc_direct_job job = r->job;
+        job.y = scratch;
+        job.y_k0 = k0;
+        job.y_row0 = r0;
+        job.y_plane = (r1 - r0) * job.ow;
+        r->kern->block(&job, k0, r0, r1);
+        for (int64_t q = q0; q < q1; q++) {
+            int64_t lo, hi, start = oc_window_start(ph, q);
+            oc_window_taps(ph, q, oh, &lo, &hi); /* at least one: the geometry was checked */
+            row_lo[q - q0] = (int32_t)(start + lo - r0);
+            row_hi[q - q0] = (int32_t)(start + hi - r0);
+        }
+        oc_pool_sep s = {r1 - r0,       job.ow, q1 - q0, pw->out, pw->stride, pw->kernel,
+                         pw->pad_begin, oc_pool_padded_span(pw), row_lo, row_hi, NULL, NULL};
+        int64_t rows = job.k - k0 < mr ? job.k - k0 : mr;
+        for (int64_t i = 0; i < rows; i++)
+            p->pool->max(&s, scratch + i * job.y_plane, p->y + (k0 + i) * out_plane + q0 * pw->out,
+                         0, 1);
+    }
+}
+
+void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
+                         const float *bias, float lo, float hi, const oc_pool_geom *pg, float *y,
+                         void *workspace, oc_pool *pool)
+{
+    const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2], *ph = &pg->dim[1];
+    int threads = oc_pool_size(pool);
+    pooled_run p;
+    setup_run(&p.r, g, isa, packed, bias, lo, hi, workspace);
+    size_t base;
+    oc_conv_direct_workspace(g, isa, &base); /* checked by oc_conv_direct_pool_workspace */
+    oc_align_up(base, &base);
+    p.pg = pg;
+    p.pool = oc_pool_plane_kernels_for(isa);
+    p.scratch = (float *)((char *)workspace + base);
+    pooled_plan_of(g, pg, p.r.kern->mr, &p.pp);
+    int64_t chunks = oc_div_ceil(ph->out, p.pp.per_max), want = threads > 1 ? 2 * threads : 1;
+    if (chunks < want) chunks = want < ph->out ? want : ph->out;
+    p.per = oc_div_ceil(ph->out, chunks);
+    p.r.chunks = oc_div_ceil(ph->out, p.per);
+    int64_t in_image = g->in_channels * dh->in * dw->in;
+    int64_t out_image = g->out_channels * ph->out * pg->dim[2].out;
+    int64_t blocks = oc_div_ceil(g->out_channels, p.r.kern->mr);
+    for (int64_t n = 0; n < g->batch; n++) {
+        p.r.x = x + n * in_image;
+        oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &p.r);
+        p.y = y + n * out_image;
+        oc_parallel_for(pool, (size_t)(blocks * p.r.chunks), 1, run_pooled, &p);
     }
 }

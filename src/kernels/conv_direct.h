@@ -22,6 +22,7 @@
 
 #include "conv.h"
 #include "cpu.h"
+#include "pool.h"
 
 /* One image's work, as the per-ISA row function sees it. */
 typedef struct oc_direct_job {
@@ -32,7 +33,8 @@ typedef struct oc_direct_job {
     const float *w;       /* packed: [ceil(k / MR)][ntaps][MR], zero past k */
     const float *bias;    /* [k] or NULL */
     const float *sum;     /* laid out like y, or NULL */
-    float *y;             /* [k][oh][ow] */
+    float *y;             /* output (k, oh, ow) at y[(k - y_k0) y_plane + (oh - y_row0) ow + ow] */
+    int64_t y_k0, y_row0, y_plane; /* the whole output: 0, 0, oh ow; a fused pool's rows: less */
     int64_t k, oh, ow;
     float lo, hi;         /* y = min(max(acc + bias + sum, lo), hi) */
 } oc_direct_job;
@@ -79,6 +81,25 @@ bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes);
 void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
                     const float *bias, const float *sum, float lo, float hi, float *y,
                     void *workspace, oc_pool *pool);
+
+/* Max pooling pg fused after the convolution: pg pools g's output (its
+ * input extents are g's output extents), 2-D, without dilation, as the
+ * separable plane kernels compute it (oc_pool_separable). */
+bool oc_conv_direct_pool_fits(const oc_conv_geom *g, const oc_pool_geom *pg);
+
+/* Scratch bytes for oc_conv_direct_pool on threads threads (the pool's
+ * threads must not exceed them); false on overflow. */
+bool oc_conv_direct_pool_workspace(const oc_conv_geom *g, const oc_pool_geom *pg, oc_isa isa,
+                                   int threads, size_t *bytes);
+
+/* y = maxpool_pg(min(max(conv(x, w) + bias, lo), hi)), y shaped [batch,
+ * out_channels, pooled rows, pooled columns]: each unit of work computes
+ * the conv rows of a block of channels that a chunk of pooled rows reads
+ * into its thread's scratch and pools them from there, so the conv's
+ * output never goes to memory. The same floats as the two apart. */
+void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
+                         const float *bias, float lo, float hi, const oc_pool_geom *pg, float *y,
+                         void *workspace, oc_pool *pool);
 
 #define OC_DIRECT_DECLARE(suffix) extern const oc_direct_kernels oc_direct_kernels_##suffix;
 OC_DIRECT_DECLARE(portable)

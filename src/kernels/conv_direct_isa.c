@@ -45,7 +45,7 @@ static OC_ALWAYS_INLINE bool map_vector(const oc_direct_job *j, int64_t q, int64
 {
     int64_t cols = j->row_stride, oh = q / cols, c = q % cols;
     if (c + VL <= j->ow) { /* the common case: inside one row */
-        m->n = 1, m->lane[0] = 0, m->count[0] = VL, m->at[0] = oh * j->ow + c;
+        m->n = 1, m->lane[0] = 0, m->count[0] = VL, m->at[0] = (oh - j->y_row0) * j->ow + c;
         return true;
     }
     m->n = 0;
@@ -53,7 +53,7 @@ static OC_ALWAYS_INLINE bool map_vector(const oc_direct_job *j, int64_t q, int64
         int seg = cols - c < VL - lane ? (int)(cols - c) : VL - lane;
         if (c < j->ow) {
             int n = j->ow - c < seg ? (int)(j->ow - c) : seg;
-            m->lane[m->n] = lane, m->count[m->n] = n, m->at[m->n] = oh * j->ow + c;
+            m->lane[m->n] = lane, m->count[m->n] = n, m->at[m->n] = (oh - j->y_row0) * j->ow + c;
             m->n++;
         }
         lane += seg, q += seg, oh++, c = 0;
@@ -89,7 +89,7 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
         }
     }
     oc_vf vlo = oc_vset1(j->lo), vhi = oc_vset1(j->hi);
-    int64_t plane = j->oh * j->ow;
+    int64_t plane = j->y_plane;
     UNROLL
     for (int v = 0; v < nv; v++) {
         lanes_map m;
@@ -97,8 +97,8 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
         UNROLL
         for (int i = 0; i < MR; i++) {
             if (i >= rows) break;
-            float *yc = j->y + (k0 + i) * plane;
-            const float *sc = j->sum ? j->sum + (k0 + i) * plane : NULL;
+            float *yc = j->y + (k0 + i - j->y_k0) * plane;
+            const float *sc = j->sum ? j->sum + (k0 + i - j->y_k0) * plane : NULL;
             oc_vf r = acc[i][v];
             if (whole) {
                 if (sc) r = oc_vadd(r, oc_vloadu(sc + m.at[0]));

@@ -123,31 +123,24 @@ static void max_interior(const oc_pool_geom *g, const float *xp, const row_span 
 
 /* ---- 2-D without dilation: separable ---- */
 
-/* The padded row every window of dw reads: [-pad_begin, span - pad_begin). */
-static int64_t padded_span(const oc_window_dim *dw)
-{
-    return (dw->out - 1) * dw->stride + dw->kernel;
-}
-
 /* 2-D (unit depth), no dilation, padded rows short enough: a window's
  * maximum (or sum) is that over its columns of the column maxima (sums)
  * over its rows (pool_isa.c). (Ties between -0 and +0, and which NaN comes
  * out, may differ from the row-major window order; values are otherwise
  * the same.) */
-static bool separable(const oc_pool_geom *g)
+bool oc_pool_separable(const oc_pool_geom *g)
 {
     const oc_window_dim *dd = &g->dim[0], *dh = &g->dim[1], *dw = &g->dim[2];
     return dd->in == 1 && dd->out == 1 && dd->kernel == 1 && dh->dilation == 1 &&
            dw->dilation == 1 && dh->out <= OC_POOL_SEP_MAX && dh->in <= INT32_MAX &&
            dw->kernel <= OC_POOL_SEP_MAX && dw->out <= OC_POOL_SEP_MAX &&
            dw->stride <= OC_POOL_SEP_MAX && dw->pad_begin <= OC_POOL_SEP_MAX &&
-           dw->in <= OC_POOL_SEP_MAX && padded_span(dw) <= OC_POOL_SEP_MAX;
+           dw->in <= OC_POOL_SEP_MAX && oc_pool_padded_span(dw) <= OC_POOL_SEP_MAX;
 }
 
-/* The plane kernels for the best ISA. */
-static const oc_pool_plane_kernels *plane_kernels(void)
+const oc_pool_plane_kernels *oc_pool_plane_kernels_for(oc_isa isa)
 {
-    switch (oc_isa_best()) {
+    switch (oc_isa_resolve(isa)) {
 #ifdef OC_HAVE_AVX512
     case OC_ISA_AVX512: return &oc_pool_plane_kernels_avx512;
 #endif
@@ -179,17 +172,17 @@ static void pool_separable(const oc_pool_geom *g, bool avg, bool count_include_p
         for (int64_t ow = 0; ow < dw->out; ow++)
             cols[ow] = (float)divisor_taps(dw, ow, count_include_pad);
     oc_pool_sep s = {dh->in,         dw->in,     dh->out, dw->out, dw->stride, dw->kernel,
-                     dw->pad_begin,  padded_span(dw), lo,  hi,      rows,       cols};
+                     dw->pad_begin,  oc_pool_padded_span(dw), lo,  hi,      rows,       cols};
     if (avg)
-        plane_kernels()->avg(&s, x, y, p0, p1);
+        oc_pool_plane_kernels_for(OC_ISA_AUTO)->avg(&s, x, y, p0, p1);
     else
-        plane_kernels()->max(&s, x, y, p0, p1);
+        oc_pool_plane_kernels_for(OC_ISA_AUTO)->max(&s, x, y, p0, p1);
 }
 
 void oc_maxpool_f32(const oc_pool_geom *g, const float *x, float *y, int64_t *indices,
                     bool col_major_indices, int64_t plane_begin, int64_t plane_end)
 {
-    if (!indices && separable(g)) {
+    if (!indices && oc_pool_separable(g)) {
         pool_separable(g, false, false, x, y, plane_begin, plane_end);
         return;
     }
@@ -272,7 +265,7 @@ static void avg_interior(const oc_pool_geom *g, const float *xp, const row_span 
 void oc_avgpool_f32(const oc_pool_geom *g, bool count_include_pad, const float *x, float *y,
                     int64_t plane_begin, int64_t plane_end)
 {
-    if (separable(g)) {
+    if (oc_pool_separable(g)) {
         pool_separable(g, true, count_include_pad, x, y, plane_begin, plane_end);
         return;
     }

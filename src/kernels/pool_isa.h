@@ -4,7 +4,11 @@
 #ifndef OC_KERNELS_POOL_ISA_H
 #define OC_KERNELS_POOL_ISA_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "cpu.h"
+#include "pool.h"
 
 /* The widest padded row (and most output rows) separable pooling takes. */
 #define OC_POOL_SEP_MAX 2048
@@ -36,5 +40,18 @@ extern const oc_pool_plane_kernels oc_pool_plane_kernels_avx2;
 #ifdef OC_HAVE_AVX512
 extern const oc_pool_plane_kernels oc_pool_plane_kernels_avx512;
 #endif
+
+/* The kernels of isa (OC_ISA_AUTO: the best this CPU runs). */
+const oc_pool_plane_kernels *oc_pool_plane_kernels_for(oc_isa isa);
+
+/* The padded row every window of dw reads: [-pad_begin, span - pad_begin). */
+static inline int64_t oc_pool_padded_span(const oc_window_dim *dw)
+{
+    return (dw->out - 1) * dw->stride + dw->kernel;
+}
+
+/* Whether the plane kernels compute g: 2-D (unit depth), no dilation,
+ * padded rows short enough (see pool.c). */
+bool oc_pool_separable(const oc_pool_geom *g);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/pool.h"
 #include "window.h"
 
 typedef struct conv_params {
@@ -127,6 +128,46 @@ static const oc_tensor *optional_input(const oc_tensor *const *in, int n_inputs,
     return i < n_inputs ? in[i] : NULL;
 }
 
+/* Y's shape for geometry g (rank: X's). */
+static void conv_output_shape(const oc_conv_geom *g, int rank, oc_tensor *y)
+{
+    y->dtype = ONNXC_DTYPE_FLOAT;
+    y->rank = rank;
+    y->dims[0] = g->batch;
+    y->dims[1] = g->out_channels;
+    for (int i = 2; i < rank; i++) y->dims[i] = g->dim[OC_WINDOW_DIMS - rank + i].out;
+}
+
+/* The pooling of the MaxPool fused after Conv n (n->pool) over its output. */
+static onnxc_status *fused_pool_geometry(const oc_node *n, const oc_conv_geom *g, int rank,
+                                         oc_pool_geom *pg)
+{
+    oc_tensor y;
+    memset(&y, 0, sizeof y);
+    conv_output_shape(g, rank, &y);
+    return oc_maxpool_geometry(n->pool, &y, pg);
+}
+
+bool oc_conv_takes_pool(const oc_node *conv, const oc_tensor *x, const oc_tensor *w,
+                        const oc_tensor *b, const oc_node *pool)
+{
+    oc_conv_geom g;
+    oc_pool_geom pg;
+    if (!conv->params || !pool->params || x->rank != 4) return false;
+    onnxc_status *st = conv_geometry(conv, conv->params, x, w, b, &g);
+    oc_tensor y;
+    memset(&y, 0, sizeof y);
+    if (!st) {
+        conv_output_shape(&g, x->rank, &y);
+        st = oc_maxpool_geometry(pool, &y, &pg);
+    }
+    if (st) { /* left to the nodes apart to report */
+        onnxc_status_free(st);
+        return false;
+    }
+    return oc_conv_chooses_direct(&g) && oc_conv_maxpool_fits(&g, &pg);
+}
+
 onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
 {
     const oc_tensor *x = ctx->in[0], *w = ctx->in[1];
@@ -136,11 +177,7 @@ onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
         conv_geometry(ctx->node, ctx->params, x, w, optional_input(ctx->in, ctx->n_inputs, 2), &g));
     oc_tensor *y = ctx->out[0];
     if (!y) return NULL; /* nobody reads Y: nothing to compute */
-    y->dtype = ONNXC_DTYPE_FLOAT;
-    y->rank = x->rank;
-    y->dims[0] = g.batch;
-    y->dims[1] = g.out_channels;
-    for (int i = 2; i < x->rank; i++) y->dims[i] = g.dim[OC_WINDOW_DIMS - x->rank + i].out;
+    conv_output_shape(&g, x->rank, y);
     const oc_tensor *sum = optional_input(ctx->in, ctx->n_inputs, OC_CONV_SUM_INPUT);
     if (sum && (sum->dtype != ONNXC_DTYPE_FLOAT || sum->rank != y->rank ||
                 memcmp(sum->dims, y->dims, (size_t)y->rank * sizeof *y->dims) != 0)) {
@@ -152,8 +189,20 @@ onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
                              oc_shape_str(y->dims, y->rank, b, sizeof b));
     }
     const conv_params *p = ctx->params;
-    if (!oc_conv_f32_workspace(&g, p->weights.source ? &p->weights : NULL, ctx->threads,
-                               &ctx->workspace))
+    const oc_conv_weights *pw = p->weights.source ? &p->weights : NULL;
+    bool sized;
+    if (ctx->node->pool) {
+        if (sum)
+            return oc_node_error(ctx->node, ONNXC_ERR_INTERNAL,
+                                 "a MaxPool and an Add are both fused into this Conv");
+        oc_pool_geom pg;
+        OC_TRY(fused_pool_geometry(ctx->node, &g, x->rank, &pg));
+        for (int i = 2; i < x->rank; i++) y->dims[i] = pg.dim[OC_WINDOW_DIMS - x->rank + i].out;
+        sized = oc_conv_maxpool_f32_workspace(&g, pw, &pg, ctx->threads, &ctx->workspace);
+    } else {
+        sized = oc_conv_f32_workspace(&g, pw, ctx->threads, &ctx->workspace);
+    }
+    if (!sized)
         return oc_node_error(ctx->node, ONNXC_ERR_LIMIT,
                              "the convolution's scratch size overflows");
     return NULL;
@@ -185,6 +234,14 @@ onnxc_status *oc_conv_run(oc_run_ctx *ctx)
     const oc_conv_weights *pw =
         p->weights.source && p->weights.source == ctx->in[1]->data ? &p->weights : NULL;
     const oc_tensor *sum = optional_input(ctx->in, ctx->n_inputs, OC_CONV_SUM_INPUT);
+    if (ctx->node->pool) {
+        oc_pool_geom pg;
+        OC_TRY(fused_pool_geometry(ctx->node, &g, ctx->in[0]->rank, &pg));
+        oc_conv_maxpool_f32(&g, pw, &pg, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL,
+                            conv_act(&ctx->node->fused), ctx->out[0]->data, ctx->workspace,
+                            ctx->workspace_size, ctx->pool);
+        return NULL;
+    }
     oc_conv_f32(&g, pw, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL,
                 sum ? sum->data : NULL, conv_act(&ctx->node->fused), ctx->out[0]->data,
                 ctx->workspace, ctx->workspace_size, ctx->pool);

@@ -132,6 +132,16 @@ onnxc_status *oc_conv_pack(oc_pack_ctx *ctx);
  * W and B, absent or not): added to the output before the activation. */
 #define OC_CONV_SUM_INPUT 3
 OC_DECLARE_OP(maxpool);
+struct oc_pool_geom;
+/* The pooling MaxPool node pool (prepared) does over an input shaped like x. */
+onnxc_status *oc_maxpool_geometry(const oc_node *pool, const oc_tensor *x,
+                                  struct oc_pool_geom *g);
+/* Whether the MaxPool node pool, the only reader of Conv node conv's output,
+ * is worth fusing into it: X (x), W (w) and B (b, may be NULL) shaped so that
+ * the direct method computes the conv, float32, 2-D, and a window the fused
+ * kernel takes. The fused Conv (conv->pool) then outputs the pooled tensor. */
+bool oc_conv_takes_pool(const oc_node *conv, const oc_tensor *x, const oc_tensor *w,
+                        const oc_tensor *b, const oc_node *pool);
 OC_DECLARE_OP(averagepool);
 OC_DECLARE_OP(globalaveragepool);
 OC_DECLARE_OP(gemm);

@@ -175,6 +175,12 @@ static onnxc_status *pool_geometry(const oc_node *n, const pool_params *p, const
     return check_windows_cover_input(n, g, spatial);
 }
 
+onnxc_status *oc_maxpool_geometry(const oc_node *pool, const oc_tensor *x, oc_pool_geom *g)
+{
+    if (!pool->params) return oc_node_error(pool, ONNXC_ERR_INTERNAL, "not prepared");
+    return pool_geometry(pool, pool->params, x, g);
+}
+
 static void set_output_shape(oc_tensor *y, onnxc_dtype dtype, const oc_tensor *x,
                              const oc_pool_geom *g)
 {

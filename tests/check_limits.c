@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/ir.h"
 #include "model_builder.h"
 #include "onnxc.h"
 
@@ -363,6 +364,43 @@ START_TEST(session_ops_limit_names_the_costliest_node)
 }
 END_TEST
 
+/* A MaxPool fused into the Conv before it (the optimizer's) does not hide
+ * the conv's work: a pool with a huge stride leaves few outputs, but the
+ * Conv still computes its whole output. Refused alike optimized or not. */
+START_TEST(ops_limit_counts_a_fused_pool_s_conv)
+{
+    static const int64_t xd[4] = {1, 16, 32, 64}, wd[4] = {16, 16, 3, 3};
+    static const int64_t ones[4] = {1, 1, 1, 1}, k2[2] = {2, 2}, s16[2] = {16, 16};
+    static float w[16 * 16 * 3 * 3];
+    for (int optimize = 0; optimize < 2; optimize++) {
+        mb_model *mb = mb_new(8, 13);
+        mb_input(mb, "x", ONNXC_DTYPE_FLOAT, 4, xd);
+        mb_output(mb, "y", ONNXC_DTYPE_FLOAT, -1, NULL);
+        mb_init_f32(mb, "w", 4, wd, w, false);
+        mb_attr_ints(mb_node_add(mb, "Conv", "conv", "x,w", "c"), "pads", ones, 4);
+        mb_node *mp = mb_node_add(mb, "MaxPool", "pool", "c", "y");
+        mb_attr_ints(mp, "kernel_shape", k2, 2);
+        mb_attr_ints(mp, "strides", s16, 2);
+        onnxc_model_options mo;
+        onnxc_model_options_init(&mo);
+        mo.optimize = optimize;
+        onnxc_model *m = open_ok(mb, &mo);
+        ck_assert_int_eq(m->optimized.maxpool_into_conv, optimize);
+        onnxc_session_options so;
+        onnxc_session_options_init(&so);
+        so.max_ops = 1000000; /* 16 x 32 x 64 outputs x 144 = 4.7M multiply-accumulates */
+        onnxc_session *s = NULL;
+        ck_assert_ptr_null(onnxc_session_create(m, &so, &s));
+        void *x = bind_zeros(s, m, 16 * 32 * 64 * sizeof(float));
+        expect(onnxc_session_run(s), ONNXC_ERR_LIMIT, "in node 'conv' (Conv)",
+               "session's limit of 1000000 (max_ops");
+        onnxc_session_free(s);
+        free(x);
+        onnxc_model_free(m);
+    }
+}
+END_TEST
+
 START_TEST(folding_at_load_is_held_to_the_model_ops_limit)
 {
     /* MatMul of two constant [64, 64] is computed at load. */
@@ -447,6 +485,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, session_byte_limit_counts_live_values_together);
     tcase_add_test(tc, default_ops_limit_refuses_a_huge_product_before_allocating);
     tcase_add_test(tc, session_ops_limit_names_the_costliest_node);
+    tcase_add_test(tc, ops_limit_counts_a_fused_pool_s_conv);
     tcase_add_test(tc, folding_at_load_is_held_to_the_model_ops_limit);
     tcase_add_test(tc, bound_inputs_over_the_limits);
     tcase_add_test(tc, values_computed_while_planning_are_charged);

@@ -763,7 +763,7 @@ bool oc_conv_prepare_weights(const oc_conv_geom *g, bool extents_known, const fl
 bool oc_conv_maxpool_fits(const oc_conv_geom *g, const oc_pool_geom *pg)
 {
     int64_t planes;
-    return g->group >= 1 && oc_mul_i64(g->batch, g->out_channels, &planes) &&
+    return oc_mul_i64(g->batch, g->out_channels, &planes) &&
            pg->planes == planes && pg->dim[0].in == g->dim[0].out &&
            oc_conv_direct_pool_fits(g, pg);
 }

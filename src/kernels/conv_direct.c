@@ -241,14 +241,19 @@ bool oc_conv_direct_pool_fits(const oc_conv_geom *g, const oc_pool_geom *pg)
            oc_pool_separable(pg);
 }
 
+/* Where the threads' scratch starts in the workspace: after the planes and taps. */
+static bool scratch_offset(const oc_conv_geom *g, oc_isa isa, size_t *base)
+{
+    return oc_conv_direct_workspace(g, isa, base) && oc_align_up(*base, base);
+}
+
 bool oc_conv_direct_pool_workspace(const oc_conv_geom *g, const oc_pool_geom *pg, oc_isa isa,
                                    int threads, size_t *bytes)
 {
     pooled_plan pp;
     size_t base, scratch;
     if (threads < 1) threads = 1;
-    return oc_conv_direct_workspace(g, isa, &base) && oc_align_up(base, &base) &&
-           pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp) &&
+    return scratch_offset(g, isa, &base) && pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp) &&
            oc_mul_size((size_t)pp.scratch, sizeof(float), &scratch) &&
            oc_mul_size(scratch, (size_t)threads, &scratch) && oc_add_size(base, scratch, bytes);
 }
@@ -313,9 +318,8 @@ void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed,
     int threads = oc_pool_size(pool);
     pooled_run p;
     setup_run(&p.r, g, isa, packed, bias, lo, hi, workspace);
-    size_t base;
-    oc_conv_direct_workspace(g, isa, &base); /* checked by oc_conv_direct_pool_workspace */
-    oc_align_up(base, &base);
+    size_t base = 0;
+    scratch_offset(g, isa, &base); /* checked by oc_conv_direct_pool_workspace */
     p.pg = pg;
     p.pool = oc_pool_plane_kernels_for(isa);
     p.scratch = (float *)((char *)workspace + base);

@@ -138,14 +138,14 @@ static void conv_output_shape(const oc_conv_geom *g, int rank, oc_tensor *y)
     for (int i = 2; i < rank; i++) y->dims[i] = g->dim[OC_WINDOW_DIMS - rank + i].out;
 }
 
-/* The pooling of the MaxPool fused after Conv n (n->pool) over its output. */
-static onnxc_status *fused_pool_geometry(const oc_node *n, const oc_conv_geom *g, int rank,
+/* The pooling of MaxPool node pool over the output of a conv of geometry g. */
+static onnxc_status *pool_after_geometry(const oc_node *pool, const oc_conv_geom *g, int rank,
                                          oc_pool_geom *pg)
 {
     oc_tensor y;
     memset(&y, 0, sizeof y);
     conv_output_shape(g, rank, &y);
-    return oc_maxpool_geometry(n->pool, &y, pg);
+    return oc_maxpool_geometry(pool, &y, pg);
 }
 
 bool oc_conv_takes_pool(const oc_node *conv, const oc_tensor *x, const oc_tensor *w,
@@ -155,12 +155,7 @@ bool oc_conv_takes_pool(const oc_node *conv, const oc_tensor *x, const oc_tensor
     oc_pool_geom pg;
     if (!conv->params || !pool->params || x->rank != 4) return false;
     onnxc_status *st = conv_geometry(conv, conv->params, x, w, b, &g);
-    oc_tensor y;
-    memset(&y, 0, sizeof y);
-    if (!st) {
-        conv_output_shape(&g, x->rank, &y);
-        st = oc_maxpool_geometry(pool, &y, &pg);
-    }
+    if (!st) st = pool_after_geometry(pool, &g, x->rank, &pg);
     if (st) { /* left to the nodes apart to report */
         onnxc_status_free(st);
         return false;
@@ -196,7 +191,7 @@ onnxc_status *oc_conv_infer(oc_infer_ctx *ctx)
             return oc_node_error(ctx->node, ONNXC_ERR_INTERNAL,
                                  "a MaxPool and an Add are both fused into this Conv");
         oc_pool_geom pg;
-        OC_TRY(fused_pool_geometry(ctx->node, &g, x->rank, &pg));
+        OC_TRY(pool_after_geometry(ctx->node->pool, &g, x->rank, &pg));
         for (int i = 2; i < x->rank; i++) y->dims[i] = pg.dim[OC_WINDOW_DIMS - x->rank + i].out;
         sized = oc_conv_maxpool_f32_workspace(&g, pw, &pg, ctx->threads, &ctx->workspace);
     } else {
@@ -236,7 +231,7 @@ onnxc_status *oc_conv_run(oc_run_ctx *ctx)
     const oc_tensor *sum = optional_input(ctx->in, ctx->n_inputs, OC_CONV_SUM_INPUT);
     if (ctx->node->pool) {
         oc_pool_geom pg;
-        OC_TRY(fused_pool_geometry(ctx->node, &g, ctx->in[0]->rank, &pg));
+        OC_TRY(pool_after_geometry(ctx->node->pool, &g, ctx->in[0]->rank, &pg));
         oc_conv_maxpool_f32(&g, pw, &pg, ctx->in[0]->data, ctx->in[1]->data, b ? b->data : NULL,
                             conv_act(&ctx->node->fused), ctx->out[0]->data, ctx->workspace,
                             ctx->workspace_size, ctx->pool);

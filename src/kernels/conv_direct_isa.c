@@ -105,15 +105,16 @@ static OC_ALWAYS_INLINE void tile(const oc_direct_job *j, const float *x, const 
                 oc_vstoreu(yc + m.at[0], oc_vmin(vhi, oc_vmax(vlo, r))); /* NaN stays NaN */
                 continue;
             }
-            /* Runs of the vector in different rows: each shifted down to
-             * lane 0 through a spill. */
-            float spill[VL];
-            oc_vstoreu(spill, r);
-            for (int s = 0; s < m.n; s++) {
-                oc_vf part = oc_vloadu_n(spill + m.lane[s], m.count[s]);
-                if (sc) part = oc_vadd(part, oc_vloadu_n(sc + m.at[s], m.count[s]));
-                oc_vstoreu_n(yc + m.at[s], oc_vmin(vhi, oc_vmax(vlo, part)), m.count[s]);
+            /* Runs of the vector in different rows: each stored from its
+             * own lanes, under a mask. */
+            if (sc) {
+                oc_vf s = oc_vzero();
+                for (int k = 0; k < m.n; k++)
+                    s = oc_vadd(s, oc_vloadu_lanes(sc + m.at[k], m.lane[k], m.count[k]));
+                r = oc_vadd(r, s);
             }
+            r = oc_vmin(vhi, oc_vmax(vlo, r));
+            for (int k = 0; k < m.n; k++) oc_vstoreu_lanes(yc + m.at[k], r, m.lane[k], m.count[k]);
         }
     }
 }

@@ -18,6 +18,10 @@
  *   oc_vloadu_n(p, n)   the first n (0..VL) floats from p, the other lanes 0;
  *                       reads nothing past p[n - 1]
  *   oc_vstore(p, v), oc_vstoreu(p, v), oc_vstoreu_n(p, v, n)
+ *   oc_vloadu_lanes(q, lane, n)   floats q[0 .. n) into lanes [lane, lane + n),
+ *                       the other lanes 0; reads nothing else (q is where
+ *                       lane `lane` comes from, lane + n <= VL)
+ *   oc_vstoreu_lanes(q, v, lane, n)   lanes [lane, lane + n) of v to q[0 .. n)
  *   oc_vadd(a, b), oc_vmul(a, b)
  *   oc_vfma(a, b, c)    a * b + c (fused where the ISA has FMA)
  *   oc_vmax(a, b)       per lane a > b ? a : b (so a NaN in b comes through)

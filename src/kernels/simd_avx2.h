@@ -3,6 +3,7 @@
 #define OC_KERNELS_SIMD_AVX2_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define OC_ISA_SUFFIX avx2
 #define OC_VL 8
@@ -29,6 +30,27 @@ static OC_ALWAYS_INLINE void oc_vstoreu(float *p, oc_vf v) { _mm256_storeu_ps(p,
 static OC_ALWAYS_INLINE void oc_vstoreu_n(float *p, oc_vf v, int n)
 {
     _mm256_maskstore_ps(p, oc_vmask_(n), v);
+}
+/* Lanes [lane, lane + n) in place, addressed from lane 0's (integer
+ * arithmetic: that address may lie before the buffer; masked lanes are
+ * never accessed). */
+static OC_ALWAYS_INLINE __m256i oc_vmask_lanes_(int lane, int n)
+{
+    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lane), idx),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(lane + n), idx));
+}
+static OC_ALWAYS_INLINE float *oc_lane0_(const float *q, int lane)
+{
+    return (float *)((uintptr_t)q - (uintptr_t)lane * sizeof(float));
+}
+static OC_ALWAYS_INLINE oc_vf oc_vloadu_lanes(const float *q, int lane, int n)
+{
+    return _mm256_maskload_ps(oc_lane0_(q, lane), oc_vmask_lanes_(lane, n));
+}
+static OC_ALWAYS_INLINE void oc_vstoreu_lanes(float *q, oc_vf v, int lane, int n)
+{
+    _mm256_maskstore_ps(oc_lane0_(q, lane), oc_vmask_lanes_(lane, n), v);
 }
 static OC_ALWAYS_INLINE oc_vf oc_vadd(oc_vf a, oc_vf b) { return _mm256_add_ps(a, b); }
 static OC_ALWAYS_INLINE oc_vf oc_vmul(oc_vf a, oc_vf b) { return _mm256_mul_ps(a, b); }

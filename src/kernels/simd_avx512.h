@@ -3,6 +3,7 @@
 #define OC_KERNELS_SIMD_AVX512_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define OC_ISA_SUFFIX avx512
 #define OC_VL 16
@@ -25,6 +26,25 @@ static OC_ALWAYS_INLINE void oc_vstoreu(float *p, oc_vf v) { _mm512_storeu_ps(p,
 static OC_ALWAYS_INLINE void oc_vstoreu_n(float *p, oc_vf v, int n)
 {
     _mm512_mask_storeu_ps(p, oc_vmask_(n), v);
+}
+/* Lanes [lane, lane + n) in place, addressed from lane 0's (integer
+ * arithmetic: that address may lie before the buffer; masked lanes are
+ * never accessed). */
+static OC_ALWAYS_INLINE __mmask16 oc_vmask_lanes_(int lane, int n)
+{
+    return (__mmask16)(((1u << n) - 1u) << lane);
+}
+static OC_ALWAYS_INLINE float *oc_lane0_(const float *q, int lane)
+{
+    return (float *)((uintptr_t)q - (uintptr_t)lane * sizeof(float));
+}
+static OC_ALWAYS_INLINE oc_vf oc_vloadu_lanes(const float *q, int lane, int n)
+{
+    return _mm512_maskz_loadu_ps(oc_vmask_lanes_(lane, n), oc_lane0_(q, lane));
+}
+static OC_ALWAYS_INLINE void oc_vstoreu_lanes(float *q, oc_vf v, int lane, int n)
+{
+    _mm512_mask_storeu_ps(oc_lane0_(q, lane), oc_vmask_lanes_(lane, n), v);
 }
 static OC_ALWAYS_INLINE oc_vf oc_vadd(oc_vf a, oc_vf b) { return _mm512_add_ps(a, b); }
 static OC_ALWAYS_INLINE oc_vf oc_vmul(oc_vf a, oc_vf b) { return _mm512_mul_ps(a, b); }

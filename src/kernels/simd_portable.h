@@ -60,6 +60,16 @@ static OC_ALWAYS_INLINE void oc_vstoreu_n(float *p, oc_vf v, int n)
 {
     memcpy(p, &v, (size_t)n * sizeof(float));
 }
+static OC_ALWAYS_INLINE oc_vf oc_vloadu_lanes(const float *q, int lane, int n)
+{
+    oc_vf v = oc_vzero();
+    memcpy(oc_vlanes_(&v) + lane, q, (size_t)n * sizeof(float));
+    return v;
+}
+static OC_ALWAYS_INLINE void oc_vstoreu_lanes(float *q, oc_vf v, int lane, int n)
+{
+    memcpy(q, oc_vlanes_(&v) + lane, (size_t)n * sizeof(float));
+}
 static OC_ALWAYS_INLINE oc_vf oc_vmax(oc_vf a, oc_vf b)
 {
     float *x = oc_vlanes_(&a), *y = oc_vlanes_(&b);

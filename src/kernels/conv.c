@@ -651,8 +651,8 @@ bool oc_conv_prepare_method(const oc_conv_geom *g, int m, const float *w,
             }
             for (int64_t xi = 0; xi < positions; xi++)
                 oc_gemm_pack_a(OC_ISA_AUTO, false, (size_t)kn, (size_t)cv, u + xi * kn * cv,
-                               (size_t)cv, (float *)(dst + (size_t)(xi * chunks + j) * each),
-                               &packs[xi * chunks + j]);
+                               (size_t)cv, (float *)(dst + (size_t)(j * positions + xi) * each),
+                               &packs[j * positions + xi]);
         }
         free(u);
         *out = (oc_conv_weights){w, m, kb, chunks, packs, NULL, 0, NULL, NULL, 0};

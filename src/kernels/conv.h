@@ -64,7 +64,8 @@ typedef struct oc_conv_weights {
     /* Winograd F(m x m, 3x3), m = 2, 4 or 6 (0: none): U = G w G^T, one matrix
      * [out_channels x in_channels] per position xi < (m+2)^2, packed as the
      * GEMM's left operand in chunks of wino_kb output channels:
-     * wino[xi * wino_chunks + j] holds rows [j * wino_kb, ...) of U[xi];
+     * wino[j * (m+2)^2 + xi] holds rows [j * wino_kb, ...) of U[xi] (a chunk's
+     * matrices side by side: one stream for the unit that reads them);
      * or, with few input channels (where a GEMM call per position costs
      * more than it multiplies), plain in wino_u [xi][k][c] for the
      * transforms' own product. */

@@ -68,10 +68,10 @@ static bool check_case(const direct_case *c, unsigned seed)
         float *packed = malloc(count * sizeof *packed);
         ck_assert_ptr_nonnull(packed);
         oc_conv_direct_pack((oc_isa)isa, &g, w, packed);
-        ck_assert(oc_conv_direct_workspace(&g, (oc_isa)isa, &ws_bytes));
-        void *ws = malloc(ws_bytes); /* exactly: ASan catches an overrun */
-        ck_assert_ptr_nonnull(ws);
-        for (int threads = 1; threads <= 3; threads += 2)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            ck_assert(oc_conv_direct_workspace(&g, (oc_isa)isa, threads, &ws_bytes));
+            void *ws = malloc(ws_bytes); /* exactly: ASan catches an overrun */
+            ck_assert_ptr_nonnull(ws);
             for (int k = 0; k < 4; k++) {
                 bool with_sum = k == 3;
                 float lo = clamps[k % 3][0], hi = clamps[k % 3][1];
@@ -93,7 +93,8 @@ static bool check_case(const direct_case *c, unsigned seed)
                               seed, oc_isa_name((oc_isa)isa), threads, k % 3, with_sum, bad,
                               bad < 0 ? 0.0 : y[bad], bad < 0 ? 0.0 : expect[bad]);
             }
-        free(ws);
+            free(ws);
+        }
         free(packed);
     }
     /* Through oc_conv_f32, with the load-time choice (direct when it pays;

@@ -514,7 +514,7 @@ static bool method_workspace(const oc_conv_geom *g, const oc_conv_weights *pw,
     case CONV_POINTWISE:
     case CONV_IM2COL:
         return make_gemm_plan(g, method, threads, &p) && gemm_plan_bytes(&p, threads, bytes);
-    case CONV_DIRECT: return oc_conv_direct_workspace(g, (oc_isa)pw->direct_isa, bytes);
+    case CONV_DIRECT: return oc_conv_direct_workspace(g, (oc_isa)pw->direct_isa, threads, bytes);
     default: *bytes = 0; return true;
     }
 }

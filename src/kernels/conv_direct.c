@@ -13,8 +13,6 @@
 /* Output rows at least this many vectors wide, and at least 3/4 of each
  * plane row outputs (the rest is computed and dropped). */
 #define DIRECT_MIN_VECS 2
-/* Output rows a unit of work computes, a channel block at a time. */
-#define DIRECT_UNIT_ROWS 1000
 
 const oc_direct_kernels *oc_direct_kernels_for(oc_isa isa)
 {
@@ -94,40 +92,67 @@ static bool phase_dims_of(const oc_conv_geom *g, int64_t vl, phase_dims *p)
            oc_add_i64(all, SLACK_VECTORS * vl, &p->total);
 }
 
-bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes)
+/* The workspace: the tap offsets, then one slot a thread: its own phase
+ * planes (and, with a fused pool, its conv rows). Each thread fills the
+ * plane rows of the output rows it computes itself: with threads on
+ * different core complexes (each with its own L3), reading planes another
+ * thread has just written costs more than filling them twice where chunks
+ * meet (SqueezeNet's fire 3x3 convs, 2 threads: 0.21 -> 0.16 ms). */
+typedef struct direct_layout {
+    size_t taps, planes, slot; /* bytes, aligned */
+} direct_layout;
+
+static bool layout_of(const oc_conv_geom *g, oc_isa isa, int64_t scratch_floats,
+                      direct_layout *l)
 {
     phase_dims p;
-    size_t planes, taps;
-    if (!phase_dims_of(g, oc_direct_kernels_for(isa)->vl, &p)) return false;
-    return oc_mul_size((size_t)p.total, sizeof(float), &planes) && oc_align_up(planes, &planes) &&
-           oc_mul_size((size_t)taps_of(g), sizeof(int64_t), &taps) &&
-           oc_add_size(planes, taps, bytes);
+    size_t scratch;
+    return phase_dims_of(g, oc_direct_kernels_for(isa)->vl, &p) &&
+           oc_mul_size((size_t)taps_of(g), sizeof(int64_t), &l->taps) &&
+           oc_align_up(l->taps, &l->taps) &&
+           oc_mul_size((size_t)p.total, sizeof(float), &l->planes) &&
+           oc_align_up(l->planes, &l->planes) &&
+           oc_mul_size((size_t)scratch_floats, sizeof(float), &scratch) &&
+           oc_add_size(l->planes, scratch, &l->slot);
+}
+
+static bool layout_bytes(const direct_layout *l, int threads, size_t *bytes)
+{
+    size_t slots;
+    return oc_mul_size(l->slot, (size_t)(threads < 1 ? 1 : threads), &slots) &&
+           oc_add_size(l->taps, slots, bytes);
+}
+
+bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, int threads, size_t *bytes)
+{
+    direct_layout l;
+    return layout_of(g, isa, 0, &l) && layout_bytes(&l, threads, bytes);
 }
 
 typedef struct direct_run {
     const oc_conv_geom *g;
     const oc_direct_kernels *kern;
     phase_dims pd;
+    direct_layout lay;
     const float *x; /* the image */
-    float *phases;
-    int64_t chunks; /* of output rows */
+    char *slots;    /* the threads' slots */
+    int64_t per;    /* output rows a unit (plain), pooled rows a unit (fused pool) */
     oc_direct_job job;
 } direct_run;
 
-/* The phase planes of the image for units [begin, end) of (channel c, row
- * phase u), u fastest: planes (c, u, v) for every v, at index (c sh + u) sw
- * + v. Each input row is read once, into its sw phase rows. */
-static void fill_phases(void *ctx, size_t begin, size_t end, int thread)
+/* Rows [y0, y1) of the image's phase planes into phases: for each input
+ * channel c and row phase u, planes (c, u, v) for every v, at index
+ * (c sh + u) sw + v. Each input row is read once, into its sw phase rows. */
+static void fill_rows(const direct_run *r, float *phases, int64_t y0, int64_t y1)
 {
-    (void)thread;
-    const direct_run *r = ctx;
     const oc_window_dim *dh = &r->g->dim[1], *dw = &r->g->dim[2];
     int64_t sh = dh->stride, sw = dw->stride, cols = r->pd.cols;
-    for (size_t unit = begin; unit < end; unit++) {
-        int64_t c = (int64_t)unit / sh, u = (int64_t)unit % sh;
+    if (y1 > r->pd.rows) y1 = r->pd.rows;
+    for (int64_t unit = 0; unit < r->g->in_channels * sh; unit++) {
+        int64_t c = unit / sh, u = unit % sh;
         const float *xc = r->x + c * dh->in * dw->in;
-        float *dst = r->phases + (int64_t)unit * sw * r->pd.plane;
-        for (int64_t y = 0; y < r->pd.rows; y++, dst += cols) {
+        float *dst = phases + unit * sw * r->pd.plane + y0 * cols;
+        for (int64_t y = y0; y < y1; y++, dst += cols) {
             int64_t ih = sh * y + u - dh->pad_begin;
             if (ih < 0 || ih >= dh->in) {
                 for (int64_t v = 0; v < sw; v++)
@@ -140,33 +165,45 @@ static void fill_phases(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-/* Units (channel block, chunk of rows), channel-block major: a block's
- * outputs are written as a few long runs (one per plane and chunk), which
- * the hardware prefetches well, while the phase planes stay in L2 for the
- * next block. */
-static void run_blocks(void *ctx, size_t begin, size_t end, int thread)
+/* The thread's phase planes, holding the rows that output rows [oh0, oh1)
+ * read: those of their taps, and one more, which the vectors that cross
+ * the last row's end read into (dropped lanes, but no stale denormal or
+ * NaN should slow their FMAs). */
+static float *thread_planes(const direct_run *r, int thread, int64_t oh0, int64_t oh1)
 {
-    (void)thread;
+    const oc_window_dim *dh = &r->g->dim[1];
+    float *phases = (float *)(r->slots + (size_t)thread * r->lay.slot);
+    fill_rows(r, phases, oh0, oh1 + (dh->kernel - 1) * dh->dilation / dh->stride + 1);
+    return phases;
+}
+
+/* Units: chunks of output rows, every channel block of each. */
+static void run_rows(void *ctx, size_t begin, size_t end, int thread)
+{
     const direct_run *r = ctx;
-    int64_t oh = r->job.oh, per = oc_div_ceil(oh, r->chunks), mr = r->kern->mr;
+    int64_t oh = r->job.oh, mr = r->kern->mr;
     for (size_t u = begin; u < end; u++) {
-        int64_t blk = (int64_t)u / r->chunks, c = (int64_t)u % r->chunks;
-        int64_t oh0 = c * per, oh1 = oh0 + per < oh ? oh0 + per : oh;
-        if (oh0 < oh1) r->kern->block(&r->job, blk * mr, oh0, oh1);
+        int64_t oh0 = (int64_t)u * r->per, oh1 = oh0 + r->per < oh ? oh0 + r->per : oh;
+        oc_direct_job job = r->job;
+        job.phases = thread_planes(r, thread, oh0, oh1);
+        for (int64_t k0 = 0; k0 < job.k; k0 += mr) r->kern->block(&job, k0, oh0, oh1);
     }
 }
 
-/* Sets r up for g: the tap offsets (after the phase planes in the
- * workspace), the job, the slack. */
+/* Sets r up for g: the tap offsets (at the workspace's start), the job,
+ * the threads' slots (the slack past each one's planes zeroed: read,
+ * never stored, and no garbage should slow the FMAs of the dropped lanes). */
 static void setup_run(direct_run *r, const oc_conv_geom *g, oc_isa isa, const float *packed,
-                      const float *bias, float lo, float hi, void *workspace)
+                      const float *bias, float lo, float hi, int64_t scratch_floats,
+                      int threads, void *workspace)
 {
     const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
-    *r = (direct_run){g, oc_direct_kernels_for(isa), {0}, NULL, workspace, 1, {0}};
-    phase_dims_of(g, r->kern->vl, &r->pd); /* checked by oc_conv_direct_workspace */
-    size_t planes_bytes = (size_t)r->pd.total * sizeof(float);
-    oc_align_up(planes_bytes, &planes_bytes);
-    int64_t *taps = (int64_t *)((char *)workspace + planes_bytes);
+    *r = (direct_run){g, oc_direct_kernels_for(isa), {0}, {0}, NULL, NULL, 1, {0}};
+    /* checked by the workspace calls */
+    phase_dims_of(g, r->kern->vl, &r->pd);
+    layout_of(g, isa, scratch_floats, &r->lay);
+    int64_t *taps = workspace;
+    r->slots = (char *)workspace + r->lay.taps;
     int64_t t = 0;
     for (int64_t c = 0; c < g->in_channels; c++)
         for (int64_t kh = 0; kh < dh->kernel; kh++)
@@ -175,12 +212,31 @@ static void setup_run(direct_run *r, const oc_conv_geom *g, oc_isa isa, const fl
                 int64_t pl = (c * dh->stride + rh % dh->stride) * dw->stride + rw % dw->stride;
                 taps[t++] = pl * r->pd.plane + rh / dh->stride * r->pd.cols + rw / dw->stride;
             }
-    r->job = (oc_direct_job){r->phases, taps, t, r->pd.cols, packed, bias, NULL, NULL, 0, 0,
+    r->job = (oc_direct_job){NULL, taps, t, r->pd.cols, packed, bias, NULL, NULL, 0, 0,
                              dh->out * dw->out, g->out_channels, dh->out, dw->out, lo, hi};
-    /* The slack past the planes: read, never stored; zero, so no garbage
-     * (a denormal, a NaN) slows the FMAs of the dropped lanes. */
-    memset(r->phases + r->pd.planes * r->pd.plane, 0,
-           (size_t)(r->pd.total - r->pd.planes * r->pd.plane) * sizeof(float));
+    for (int i = 0; i < threads; i++) {
+        float *phases = (float *)(r->slots + (size_t)i * r->lay.slot);
+        memset(phases + r->pd.planes * r->pd.plane, 0,
+               (size_t)(r->pd.total - r->pd.planes * r->pd.plane) * sizeof(float));
+    }
+}
+
+/* Rows a unit of work takes: its plane rows (of every plane) within
+ * UNIT_PLANE_BYTES, so that they stay in L1/L2 while every channel block
+ * reads them; and at least UNITS_PER_THREAD units a thread when the rows
+ * allow, for balance. */
+#define UNIT_PLANE_BYTES ((int64_t)96 << 10)
+#define UNITS_PER_THREAD 4
+
+static int64_t unit_rows(const direct_run *r, int64_t rows, int threads)
+{
+    int64_t row_bytes = r->pd.planes * r->pd.cols * (int64_t)sizeof(float);
+    int64_t per = UNIT_PLANE_BYTES / (row_bytes > 0 ? row_bytes : 1);
+    if (threads > 1) {
+        int64_t even = oc_div_ceil(rows, (int64_t)threads * UNITS_PER_THREAD);
+        if (even < per) per = even;
+    }
+    return per < 1 ? 1 : per > rows ? rows : per;
 }
 
 void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
@@ -190,18 +246,15 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
     const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2];
     int threads = oc_pool_size(pool);
     direct_run r;
-    setup_run(&r, g, isa, packed, bias, lo, hi, workspace);
+    setup_run(&r, g, isa, packed, bias, lo, hi, 0, threads, workspace);
     int64_t in_image = g->in_channels * dh->in * dw->in;
     int64_t out_image = g->out_channels * dh->out * dw->out;
-    int64_t blocks = oc_div_ceil(g->out_channels, r.kern->mr);
-    r.chunks = threads > 1 ? 2 * threads : 1;
-    if (r.chunks > dh->out) r.chunks = dh->out;
+    r.per = unit_rows(&r, dh->out, threads);
     for (int64_t n = 0; n < g->batch; n++) {
         r.x = x + n * in_image;
-        oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &r);
         r.job.y = y + n * out_image;
         r.job.sum = sum ? sum + n * out_image : NULL;
-        oc_parallel_for(pool, (size_t)(blocks * r.chunks), 1, run_blocks, &r);
+        oc_parallel_for(pool, (size_t)oc_div_ceil(dh->out, r.per), 1, run_rows, &r);
     }
 }
 
@@ -241,72 +294,62 @@ bool oc_conv_direct_pool_fits(const oc_conv_geom *g, const oc_pool_geom *pg)
            oc_pool_separable(pg);
 }
 
-/* Where the threads' scratch starts in the workspace: after the planes and taps. */
-static bool scratch_offset(const oc_conv_geom *g, oc_isa isa, size_t *base)
-{
-    return oc_conv_direct_workspace(g, isa, base) && oc_align_up(*base, base);
-}
-
 bool oc_conv_direct_pool_workspace(const oc_conv_geom *g, const oc_pool_geom *pg, oc_isa isa,
                                    int threads, size_t *bytes)
 {
     pooled_plan pp;
-    size_t base, scratch;
-    if (threads < 1) threads = 1;
-    return scratch_offset(g, isa, &base) && pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp) &&
-           oc_mul_size((size_t)pp.scratch, sizeof(float), &scratch) &&
-           oc_mul_size(scratch, (size_t)threads, &scratch) && oc_add_size(base, scratch, bytes);
+    direct_layout l;
+    return pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp) &&
+           layout_of(g, isa, pp.scratch, &l) && layout_bytes(&l, threads, bytes);
 }
 
 typedef struct pooled_run {
     direct_run r;
     const oc_pool_geom *pg;
     const oc_pool_plane_kernels *pool;
-    float *scratch; /* per thread: pp.scratch floats */
-    pooled_plan pp;
-    int64_t per;    /* pooled rows a unit */
-    float *y;       /* the image's pooled output */
+    float *y; /* the image's pooled output */
 } pooled_run;
 
-/* Units (channel block, chunk of pooled rows): the conv rows the chunk's
- * windows cover, of the block's channels, into the thread's scratch, then
- * pooled from there into y. Neighbouring chunks share (kernel - stride)
- * conv rows, computed by both. */
+/* Units: chunks of pooled rows. For each, the plane rows that the conv
+ * rows its windows cover read; then, a channel block at a time, those conv
+ * rows into the thread's scratch, pooled from there into y. Neighbouring
+ * chunks share (kernel - stride) conv rows, computed by both. */
 static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
 {
     const pooled_run *p = ctx;
     const direct_run *r = &p->r;
     const oc_window_dim *ph = &p->pg->dim[1], *pw = &p->pg->dim[2];
-    int64_t oh = r->job.oh, mr = r->kern->mr, chunks = r->chunks;
+    int64_t oh = r->job.oh, mr = r->kern->mr;
     int64_t out_plane = ph->out * pw->out;
-    float *scratch = p->scratch + (int64_t)thread * p->pp.scratch;
+    float *scratch = (float *)(r->slots + (size_t)thread * r->lay.slot + r->lay.planes);
     int32_t row_lo[OC_POOL_SEP_MAX], row_hi[OC_POOL_SEP_MAX];
     for (size_t u = begin; u < end; u++) {
-        int64_t blk = (int64_t)u / chunks, k0 = blk * mr;
-        int64_t q0 = (int64_t)u % chunks * p->per, q1 = q0 + p->per;
+        int64_t q0 = (int64_t)u * r->per, q1 = q0 + r->per;
         if (q1 > ph->out) q1 = ph->out;
-        if (q0 >= q1) continue;
         int64_t r0 = oc_window_start(ph, q0), r1 = oc_window_start(ph, q1 - 1) + ph->kernel;
         if (r0 < 0) r0 = 0;
         if (r1 > oh) r1 = oh;
-        oc_direct_job job = r->job;
-        job.y = scratch;
-        job.y_k0 = k0;
-        job.y_row0 = r0;
-        job.y_plane = (r1 - r0) * job.ow;
-        r->kern->block(&job, k0, r0, r1);
         for (int64_t q = q0; q < q1; q++) {
             int64_t lo, hi, start = oc_window_start(ph, q);
             oc_window_taps(ph, q, oh, &lo, &hi); /* at least one: the geometry was checked */
             row_lo[q - q0] = (int32_t)(start + lo - r0);
             row_hi[q - q0] = (int32_t)(start + hi - r0);
         }
-        oc_pool_sep s = {r1 - r0,       job.ow, q1 - q0, pw->out, pw->stride, pw->kernel,
+        oc_pool_sep s = {r1 - r0,       r->job.ow, q1 - q0, pw->out, pw->stride, pw->kernel,
                          pw->pad_begin, oc_pool_padded_span(pw), row_lo, row_hi, NULL, NULL};
-        int64_t rows = job.k - k0 < mr ? job.k - k0 : mr;
-        for (int64_t i = 0; i < rows; i++)
-            p->pool->max(&s, scratch + i * job.y_plane, p->y + (k0 + i) * out_plane + q0 * pw->out,
-                         0, 1);
+        oc_direct_job job = r->job;
+        job.phases = thread_planes(r, thread, r0, r1);
+        job.y = scratch;
+        job.y_row0 = r0;
+        job.y_plane = (r1 - r0) * job.ow;
+        for (int64_t k0 = 0; k0 < job.k; k0 += mr) {
+            job.y_k0 = k0;
+            r->kern->block(&job, k0, r0, r1);
+            int64_t rows = job.k - k0 < mr ? job.k - k0 : mr;
+            for (int64_t i = 0; i < rows; i++)
+                p->pool->max(&s, scratch + i * job.y_plane,
+                             p->y + (k0 + i) * out_plane + q0 * pw->out, 0, 1);
+        }
     }
 }
 
@@ -317,24 +360,19 @@ void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed,
     const oc_window_dim *dh = &g->dim[1], *dw = &g->dim[2], *ph = &pg->dim[1];
     int threads = oc_pool_size(pool);
     pooled_run p;
-    setup_run(&p.r, g, isa, packed, bias, lo, hi, workspace);
-    size_t base = 0;
-    scratch_offset(g, isa, &base); /* checked by oc_conv_direct_pool_workspace */
+    pooled_plan pp = {0, 0, 0};
+    pooled_plan_of(g, pg, oc_direct_kernels_for(isa)->mr, &pp); /* checked by the workspace */
+    setup_run(&p.r, g, isa, packed, bias, lo, hi, pp.scratch, threads, workspace);
     p.pg = pg;
     p.pool = oc_pool_plane_kernels_for(isa);
-    p.scratch = (float *)((char *)workspace + base);
-    pooled_plan_of(g, pg, p.r.kern->mr, &p.pp);
-    int64_t chunks = oc_div_ceil(ph->out, p.pp.per_max), want = threads > 1 ? 2 * threads : 1;
+    int64_t chunks = oc_div_ceil(ph->out, pp.per_max), want = threads > 1 ? 4 * threads : 1;
     if (chunks < want) chunks = want < ph->out ? want : ph->out;
-    p.per = oc_div_ceil(ph->out, chunks);
-    p.r.chunks = oc_div_ceil(ph->out, p.per);
+    p.r.per = oc_div_ceil(ph->out, chunks);
     int64_t in_image = g->in_channels * dh->in * dw->in;
     int64_t out_image = g->out_channels * ph->out * pg->dim[2].out;
-    int64_t blocks = oc_div_ceil(g->out_channels, p.r.kern->mr);
     for (int64_t n = 0; n < g->batch; n++) {
         p.r.x = x + n * in_image;
-        oc_parallel_for(pool, (size_t)(g->in_channels * dh->stride), 1, fill_phases, &p.r);
         p.y = y + n * out_image;
-        oc_parallel_for(pool, (size_t)(blocks * p.r.chunks), 1, run_pooled, &p);
+        oc_parallel_for(pool, (size_t)oc_div_ceil(ph->out, p.r.per), 1, run_pooled, &p);
     }
 }

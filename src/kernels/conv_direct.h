@@ -72,9 +72,10 @@ size_t oc_conv_direct_packed_count(oc_isa isa, const oc_conv_geom *g);
 /* Packs w ([out_channels][in_channels][kH][kW]) for isa's kernels. */
 void oc_conv_direct_pack(oc_isa isa, const oc_conv_geom *g, const float *w, float *packed);
 
-/* Scratch bytes (one image's phase planes and the tap offsets); false on
- * overflow. */
-bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, size_t *bytes);
+/* Scratch bytes on threads threads (the pool's threads must not exceed
+ * them): the tap offsets and each thread's own phase planes (it fills the
+ * rows it reads itself); false on overflow. */
+bool oc_conv_direct_workspace(const oc_conv_geom *g, oc_isa isa, int threads, size_t *bytes);
 
 /* y = min(max(conv(x, w) + bias + sum, lo), hi) with the weights packed by
  * oc_conv_direct_pack for isa; workspace as oc_conv_direct_workspace. */

@@ -213,7 +213,7 @@ static bool make_plan(const oc_conv_geom *g, int m, int64_t kb, int threads, win
     size_t gemm = oc_gemm_workspace((size_t)p->kb_max, (size_t)p->tb, (size_t)p->cv, 1);
     if (gemm == SIZE_MAX || !oc_align_up(gemm, &p->gemm_bytes)) return false;
     return oc_add_size(p->m_bytes, p->gemm_bytes, &p->slot_bytes) &&
-           (!p->local || oc_add_size(p->slot_bytes, p->v_bytes, &p->slot_bytes));
+           oc_add_size(p->slot_bytes, p->v_bytes, &p->slot_bytes);
 }
 
 /* Tiles of m x m over the output of all images (saturating). */
@@ -267,11 +267,11 @@ bool oc_winograd_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int
                            size_t *bytes)
 {
     wino_plan p;
-    size_t slots;
+    size_t slots, flags;
     if (threads < 1) threads = 1;
     return make_plan(g, pw->winograd_m, pw->wino_kb, threads, &p) &&
            oc_mul_size(p.slot_bytes, (size_t)threads, &slots) &&
-           oc_add_size(p.local ? 0 : p.v_bytes, slots, bytes);
+           oc_align_up((size_t)threads * sizeof(bool), &flags) && oc_add_size(flags, slots, bytes);
 }
 
 /* ---- weights ---- */
@@ -310,9 +310,10 @@ typedef struct wino_run {
     float lo, hi;
     float *y;
     char *slots;          /* per-thread scratch */
-    /* shared mode: the current super-block (first tile, V) */
-    int64_t first;
-    oc_wino_v v;
+    /* shared mode: the current super-block, and per thread whether its V
+     * holds it yet */
+    int64_t first, count;
+    bool *transformed;
 } wino_run;
 
 /* V of the super-block [first, first + count) in v. */
@@ -351,20 +352,31 @@ static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64
                   r->y);
 }
 
-static void phase_input(void *ctx, size_t begin, size_t end, int thread)
+/* The thread's slot: M, the SGEMM's scratch, V. */
+static void slot_of(const wino_run *r, int thread, float **mm, void **gemm_ws, float **v)
 {
-    wino_run *r = ctx;
-    r->isa.input(r->p, r->x, r->first, &r->v, (int64_t)begin, (int64_t)end);
+    char *slot = r->slots + (size_t)thread * r->p->slot_bytes;
+    *mm = (float *)slot;
+    *gemm_ws = slot + r->p->m_bytes;
+    *v = (float *)(slot + r->p->m_bytes + r->p->gemm_bytes);
 }
 
-/* Shared mode, units (sub-block, chunk of output channels), chunk fastest. */
-static void phase_multiply(void *ctx, size_t begin, size_t end, int thread)
+/* Shared mode, units (sub-block, chunk of output channels), chunk fastest;
+ * the thread transforms the super-block's input first. */
+static void shared_units(void *ctx, size_t begin, size_t end, int thread)
 {
     wino_run *r = ctx;
-    char *slot = r->slots + (size_t)thread * r->p->slot_bytes;
+    float *mm, *vbuf;
+    void *gemm_ws;
+    slot_of(r, thread, &mm, &gemm_ws, &vbuf);
+    oc_wino_v v = v_of(r, vbuf, r->count);
+    if (!r->transformed[thread]) {
+        r->isa.input(r->p, r->x, r->first, &v, 0, r->p->cv);
+        r->transformed[thread] = true;
+    }
     for (size_t unit = begin; unit < end; unit++)
-        multiply(r, &r->v, r->first, (int64_t)unit / r->pw->wino_chunks,
-                 (int64_t)unit % r->pw->wino_chunks, (float *)slot, slot + r->p->m_bytes);
+        multiply(r, &v, r->first, (int64_t)unit / r->pw->wino_chunks,
+                 (int64_t)unit % r->pw->wino_chunks, mm, gemm_ws);
 }
 
 /* Local mode, units: whole super-blocks. */
@@ -372,9 +384,9 @@ static void local_blocks(void *ctx, size_t begin, size_t end, int thread)
 {
     wino_run *r = ctx;
     const wino_plan *p = r->p;
-    char *slot = r->slots + (size_t)thread * p->slot_bytes;
-    float *mm = (float *)slot, *vbuf = (float *)(slot + p->m_bytes + p->gemm_bytes);
-    void *gemm_ws = slot + p->m_bytes;
+    float *mm, *vbuf;
+    void *gemm_ws;
+    slot_of(r, thread, &mm, &gemm_ws, &vbuf);
     for (size_t b = begin; b < end; b++) {
         int64_t first = (int64_t)b * p->sb, count = min64(p->sb, p->tiles - first);
         oc_wino_v v = v_of(r, vbuf, count);
@@ -395,18 +407,20 @@ void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const fl
     if (!make_plan(g, pw->winograd_m, pw->wino_kb, oc_pool_size(pool), &p) || p.tiles == 0 ||
         p.k == 0)
         return; /* sized by the workspace call */
-    wino_run r = {&p, pick_isa(), pw, x, bias, sum, lo, hi, y, (char *)workspace, 0, {0}};
+    int threads_used = oc_pool_size(pool);
+    size_t flags = 0;
+    oc_align_up((size_t)threads_used * sizeof(bool), &flags); /* sized by the workspace call */
+    wino_run r = {&p, pick_isa(), pw, x, bias, sum, lo, hi, y, (char *)workspace + flags,
+                  0, 0, workspace};
     if (p.local) {
         oc_parallel_for(pool, (size_t)oc_div_ceil(p.tiles, p.sb), 1, local_blocks, &r);
         return;
     }
-    float *v = (float *)workspace;
-    r.slots = (char *)workspace + p.v_bytes;
     for (int64_t first = 0; first < p.tiles; first += p.sb) {
         r.first = first;
-        r.v = v_of(&r, v, min64(p.sb, p.tiles - first));
-        oc_parallel_for(pool, (size_t)p.cv, 1, phase_input, &r);
-        oc_parallel_for(pool, (size_t)(oc_div_ceil(r.v.count, r.v.sub_w) * pw->wino_chunks), 1,
-                        phase_multiply, &r);
+        r.count = min64(p.sb, p.tiles - first);
+        memset(r.transformed, 0, (size_t)threads_used * sizeof *r.transformed);
+        int64_t subs = oc_div_ceil(r.count, oc_wino_sub_width(r.count, p.tb));
+        oc_parallel_for(pool, (size_t)(subs * pw->wino_chunks), 1, shared_units, &r);
     }
 }

@@ -21,8 +21,11 @@
  *     the activation, written to y clipped at the bottom and right.
  * With many tiles (big images) each thread takes whole super-blocks sized
  * so that V stays in its L2; with few (small images, where U is the big
- * operand) the threads share a super-block: the input transform split over
- * channels, then the units. The transforms (winograd_isa.c) work on 16
+ * operand) the threads share a super-block's units, each thread
+ * transforming the super-block's input into a V of its own first (threads
+ * on different core complexes read V that another one wrote at a third of
+ * the speed of their own: AlexNet conv3-5 at 2 threads 10-20% faster). The
+ * transforms (winograd_isa.c) work on 16
  * tiles at once, one SIMD lane a tile, compiled once per ISA; with AVX-512
  * the windows of tiles side by side are loaded and stored by transposes.
  *

@@ -33,13 +33,14 @@ typedef struct oc_wino_plan {
     int64_t tb;                    /* tiles per phase-2 unit (multiple of OC_WINO_LANES) */
     int64_t kb_max;                /* output channels per phase-2 unit, at most */
     int64_t sb;                    /* tiles per super-block (multiple of OC_WINO_LANES) */
-    /* local: each thread takes whole super-blocks, V in its own slot (kept
-     * in its L2); else the threads share each super-block's V. */
+    /* local: each thread takes whole super-blocks (kept in its L2); else
+     * the threads share the units of each super-block. Either way each
+     * thread transforms the input it multiplies into its own V. */
     bool local;
     size_t v_blk;                  /* floats of one block of V (see oc_wino_v) */
     size_t v_bytes;                /* V of a super-block: blocks [sb / tb][p] */
     size_t m_bytes, gemm_bytes;    /* per thread: M [p][kb_max][tb], SGEMM scratch */
-    size_t slot_bytes;             /* per thread: (V if local) M, SGEMM scratch */
+    size_t slot_bytes;             /* per thread: M, SGEMM scratch, V */
 } oc_wino_plan;
 
 /* The transformed input V of a super-block of count tiles: sub-blocks of

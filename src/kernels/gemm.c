@@ -152,22 +152,26 @@ static bool shared_bytes(size_t m, size_t n, size_t k, size_t *bytes)
     return float_bytes(min_sz(min_sz(m, n), OC_GEMM_SMALL_MAX), k, 1, bytes);
 }
 
-/* With threads, room for all of B packed once, which units that split the
- * rows share (see gemm_blocked): any kernel set pads n by less than 16. */
-static bool shared_b_bytes(size_t n, size_t k, size_t threads, size_t *bytes)
+/* With threads, each thread's room for all of B packed (any kernel set pads
+ * n by less than 16) and a flag per column range, for units that split the
+ * rows (see gemm_blocked). */
+static bool private_b_bytes(size_t n, size_t k, size_t threads, size_t *each, size_t *flags)
 {
-    *bytes = 0;
-    return threads <= 1 || (n <= SIZE_MAX - 16 && float_bytes(n + 16, k, 1, bytes));
+    *each = *flags = 0;
+    return threads <= 1 ||
+           (n <= SIZE_MAX - 16 && float_bytes(n + 16, k, 1, each) &&
+            oc_mul_size(threads, UNITS_PER_THREAD, flags) && oc_align_up(*flags, flags) &&
+            oc_add_size(*each, *flags, each));
 }
 
 size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads)
 {
     if (m == 0 || n == 0 || k == 0) return 0;
-    size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total, b;
+    size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total, each, flags, b;
     if (!shared_bytes(m, n, k, &shared) || !slot_stride(m, n, k, &stride) ||
-        !shared_b_bytes(n, k, t, &b) || !oc_mul_size(stride, t, &total) ||
-        !oc_add_size(total, shared, &total) || !oc_add_size(total, b, &total) ||
-        !oc_add_size(total, WS_ALIGN, &total))
+        !private_b_bytes(n, k, t, &each, &flags) || !oc_mul_size(each, t, &b) ||
+        !oc_mul_size(stride, t, &total) || !oc_add_size(total, shared, &total) ||
+        !oc_add_size(total, b, &total) || !oc_add_size(total, WS_ALIGN, &total))
         return SIZE_MAX;
     return total;
 }
@@ -277,6 +281,11 @@ typedef struct plan {
     size_t slot_stride, a_offset;
     /* the unit grid (parallel runs) */
     size_t n_units, m_units, col_step;
+    /* units that split the rows: each thread's own packed B (at
+     * private_b + thread * private_stride, its column ranges' flags after
+     * the floats at flags_offset), or NULL */
+    char *private_b;
+    size_t private_stride, flags_offset;
 } plan;
 
 /* The epilogue of K slice [pc, pc + kc) for the block at (i0, j0). */
@@ -332,6 +341,17 @@ static void run_block(const plan *p, size_t i0, size_t i1, size_t j0, size_t j1,
     }
 }
 
+/* Columns [j0, j1) of B, every K slice, into dst laid out as a packed B of
+ * all n columns (j0 on a panel boundary). */
+static void pack_b_cols(const plan *p, float *dst, size_t j0, size_t j1)
+{
+    for (size_t pc = 0; pc < p->k; pc += p->depth) {
+        size_t kc = min_sz(p->depth, p->k - pc);
+        const float *src = p->trans_b ? p->b + j0 * p->ldb + pc : p->b + pc * p->ldb + j0;
+        p->K->pack_b(p->trans_b, src, p->ldb, kc, j1 - j0, dst + pc * p->npad + j0 * kc);
+    }
+}
+
 /* Parallel units: a grid of n_units column ranges x m_units row ranges of
  * nearly equal size (columns in steps of col_step, rows of MR). */
 static void run_grid_units(void *ctx, size_t begin, size_t end, int thread)
@@ -344,40 +364,39 @@ static void run_grid_units(void *ctx, size_t begin, size_t end, int thread)
         size_t j1 = ni + 1 == p->n_units ? p->n : (ni + 1) * p->n / p->n_units / g * g;
         size_t i0 = mi * p->m / p->m_units / mr * mr;
         size_t i1 = mi + 1 == p->m_units ? p->m : (mi + 1) * p->m / p->m_units / mr * mr;
-        if (i0 < i1 && j0 < j1) run_block(p, i0, i1, j0, j1, thread);
+        if (i0 >= i1 || j0 >= j1) continue;
+        if (!p->private_b) {
+            run_block(p, i0, i1, j0, j1, thread);
+            continue;
+        }
+        char *mine = p->private_b + (size_t)thread * p->private_stride;
+        bool *packed = (bool *)(mine + p->flags_offset);
+        if (!packed[ni]) {
+            pack_b_cols(p, (float *)mine, j0, j1);
+            packed[ni] = true;
+        }
+        plan q = *p;
+        q.packed_b = (const float *)mine;
+        run_block(&q, i0, i1, j0, j1, thread);
     }
 }
 
-/* Packing B once for all units, in parallel: (K slice, piece of panels). */
-typedef struct share_b {
-    plan *p;
-    float *dst;
-    size_t pieces, piece_cols;
-} share_b;
-
-static void run_share_b(void *ctx, size_t begin, size_t end, int thread)
+/* Units that split the rows read the same columns of B: each thread packs
+ * the column ranges of its units once, into B of its own (room bytes for
+ * all; too little: each unit packs its own blocks). Own, not one B packed
+ * by all: threads on different core complexes read what another one has
+ * just written at a third of the speed of their own cache. */
+static void private_packed_b(plan *p, size_t threads, char *dst, size_t room)
 {
-    const share_b *sb = ctx;
-    const plan *p = sb->p;
-    for (size_t u = begin; u < end; u++) {
-        size_t pc = u / sb->pieces * p->depth, j0 = u % sb->pieces * sb->piece_cols;
-        size_t kc = min_sz(p->depth, p->k - pc), cols = min_sz(sb->piece_cols, p->n - j0);
-        const float *src = p->trans_b ? p->b + j0 * p->ldb + pc : p->b + pc * p->ldb + j0;
-        p->K->pack_b(p->trans_b, src, p->ldb, kc, cols, sb->dst + pc * p->npad + j0 * kc);
-    }
-}
-
-/* Units that split the rows would each pack the same columns of B: pack it
- * once into dst (room bytes; too little: each unit packs its own). */
-static void share_packed_b(plan *p, oc_pool *pool, char *dst, size_t room)
-{
-    size_t bytes;
-    if (!float_bytes(padded_cols(p->K, p->n), p->k, 1, &bytes) || bytes > room) return;
+    size_t each, flags, all;
+    if (!private_b_bytes(p->n, p->k, threads, &each, &flags) || !oc_mul_size(each, threads, &all) ||
+        all > room || p->n_units > flags)
+        return;
     p->npad = padded_cols(p->K, p->n);
-    size_t piece_cols = (size_t)p->K->nr * 4;
-    share_b sb = {p, (float *)dst, ceil_div(p->n, piece_cols), piece_cols};
-    oc_parallel_for(pool, ceil_div(p->k, p->depth) * sb.pieces, 1, run_share_b, &sb);
-    p->packed_b = sb.dst;
+    p->private_b = dst;
+    p->private_stride = each;
+    p->flags_offset = each - flags;
+    for (size_t t = 0; t < threads; t++) memset(dst + t * each + p->flags_offset, 0, p->n_units);
 }
 
 static void gemm_blocked(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gemm_epilogue ep,
@@ -424,9 +443,10 @@ static void gemm_blocked(const oc_gemm_desc *d, const oc_gemm_kernels *K, oc_gem
     while (units % n_units) n_units--;
     p.n_units = n_units;
     p.m_units = min_sz(units / n_units, ceil_div(d->m, (size_t)K->mr));
-    if (!p.packed_b && p.m_units > 1) share_packed_b(&p, pool, ws + shared + threads * p.slot_stride,
-                                                    avail - shared - threads * p.slot_stride);
-    p.col_step = p.packed_b ? nr : (size_t)K->vl;
+    if (!p.packed_b && p.m_units > 1)
+        private_packed_b(&p, threads, ws + shared + threads * p.slot_stride,
+                         avail - shared - threads * p.slot_stride);
+    p.col_step = p.packed_b || p.private_b ? nr : (size_t)K->vl;
     oc_parallel_for(pool, p.n_units * p.m_units, 1, run_grid_units, &p);
 }
 

@@ -153,7 +153,9 @@ oc_gemm_desc oc_gemm_desc_make(bool trans_a, bool trans_b, size_t m, size_t n, s
  * Layout: [shared area: the few-vector path's gathered vectors, <= 8 * k
  * floats] [slot 0] [slot 1] ... one slot per thread (the pool's thread
  * index), each [packed B block (<= KC x NC floats) | packed A block
- * (<= MC x KC floats)], every part 64-byte aligned. */
+ * (<= MC x KC floats)], then with threads one more area per thread (all
+ * of B packed, for units that split the rows, and a flag per column
+ * range), every part 64-byte aligned. */
 size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads);
 
 /* Runs the product, split over pool's threads (NULL: the caller only) when

@@ -88,6 +88,9 @@ def report(results_path, meta_path):
     w("")
     w("Machine: %s, %s; %s; measured %s; load average (1, 5, 15 min) %s." % (
         meta["cpu"], meta["cores"], meta["os"], meta["date"], meta.get("load", "unknown")))
+    if "placement" in meta:
+        w("Cache-line round trip between the two CPUs before each round (build/corelat): %s."
+          % meta["placement"])
     w("onnxc %s (%s), ONNX Runtime %s (onnxruntime-node, CPU EP, all graph optimizations, "
       "intra-op threads = N, inter-op 1, sequential), PyTorch %s (eager, eval, no_grad, "
       "set_num_threads(N)). Each cell is the median over %d round(s) of the per-round median "

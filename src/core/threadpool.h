@@ -30,6 +30,16 @@ int oc_pool_size(const oc_pool *pool);
  * reentrant: fn must not call oc_parallel_for on the same pool. */
 void oc_parallel_for(oc_pool *pool, size_t n, size_t grain, oc_loop_fn fn, void *ctx);
 
+/* Runs fn(ctx, i, i + 1, thread) for every i < n, thread t first taking
+ * the items [t n / T, (t + 1) n / T) of T threads, in order, and then
+ * those still left of the others' (from their back). Loops whose item i
+ * covers the same part of a tensor in consecutive layers (rows, tiles)
+ * then keep each part on one thread, so a layer mostly reads what its
+ * thread wrote in the one before: data crossing between threads costs up
+ * to three times more when they run on different core complexes. Not
+ * reentrant, like oc_parallel_for. */
+void oc_parallel_for_affine(oc_pool *pool, size_t n, oc_loop_fn fn, void *ctx);
+
 /* Bracket a run: workers spin between loops inside it, sleep outside. */
 void oc_pool_run_begin(oc_pool *pool);
 void oc_pool_run_end(oc_pool *pool);

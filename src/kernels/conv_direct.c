@@ -254,7 +254,7 @@ void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, cons
         r.x = x + n * in_image;
         r.job.y = y + n * out_image;
         r.job.sum = sum ? sum + n * out_image : NULL;
-        oc_parallel_for(pool, (size_t)oc_div_ceil(dh->out, r.per), 1, run_rows, &r);
+        oc_parallel_for_affine(pool, (size_t)oc_div_ceil(dh->out, r.per), run_rows, &r);
     }
 }
 
@@ -373,6 +373,6 @@ void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed,
     for (int64_t n = 0; n < g->batch; n++) {
         p.r.x = x + n * in_image;
         p.y = y + n * out_image;
-        oc_parallel_for(pool, (size_t)oc_div_ceil(ph->out, p.r.per), 1, run_pooled, &p);
+        oc_parallel_for_affine(pool, (size_t)oc_div_ceil(ph->out, p.r.per), run_pooled, &p);
     }
 }

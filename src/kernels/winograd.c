@@ -413,7 +413,7 @@ void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const fl
     wino_run r = {&p, pick_isa(), pw, x, bias, sum, lo, hi, y, (char *)workspace + flags,
                   0, 0, workspace};
     if (p.local) {
-        oc_parallel_for(pool, (size_t)oc_div_ceil(p.tiles, p.sb), 1, local_blocks, &r);
+        oc_parallel_for_affine(pool, (size_t)oc_div_ceil(p.tiles, p.sb), local_blocks, &r);
         return;
     }
     for (int64_t first = 0; first < p.tiles; first += p.sb) {

@@ -751,6 +751,11 @@ static const pool_case pool_cases[] = {
     {3, 2, {28, 28}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, false},  /* VGG */
     {2, 2, {20, 50}, {7, 7}, {1, 1}, {1, 1}, {3, 3}, {3, 3}, false},  /* wide window, pads */
     {1, 2, {9, 70}, {3, 5}, {1, 4}, {1, 1}, {1, 2}, {1, 2}, true},    /* stride 4: buffer row */
+    /* 3 wide at stride 1 (lane shifts): a NaN (case 21, 24), pads 0 to 2, rows of 1-3 vectors */
+    {2, 2, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, false},
+    {1, 2, {5, 33}, {2, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, false},
+    {2, 2, {6, 37}, {3, 3}, {1, 1}, {1, 1}, {0, 2}, {0, 2}, true},
+    {1, 2, {3, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true},
 };
 
 START_TEST(maxpool_matches_reference)

@@ -30,9 +30,10 @@ int oc_pool_size(const oc_pool *pool);
  * reentrant: fn must not call oc_parallel_for on the same pool. */
 void oc_parallel_for(oc_pool *pool, size_t n, size_t grain, oc_loop_fn fn, void *ctx);
 
-/* Runs fn(ctx, i, i + 1, thread) for every i < n, thread t first taking
- * the items [t n / T, (t + 1) n / T) of T threads, in order, and then
- * those still left of the others' (from their back). Loops whose item i
+/* Runs fn over [0, n) like oc_parallel_for, but with T > 1 threads an item
+ * a call, thread t first taking the items [t n / T, (t + 1) n / T) in
+ * order and then those still left of the others' (from their back); a
+ * NULL pool, a pool of one thread or n == 1 runs fn(ctx, 0, n, 0). Loops whose item i
  * covers the same part of a tensor in consecutive layers (rows, tiles)
  * then keep each part on one thread, so a layer mostly reads what its
  * thread wrote in the one before: data crossing between threads costs up

@@ -9,10 +9,14 @@
 
 /* Taps beyond which the weights of a channel block (taps * MR floats) leave
  * L1 and im2col's GEMM, with its cache blocking over K, does better. */
+#ifndef DIRECT_MAX_TAPS
 #define DIRECT_MAX_TAPS 1024
+#endif
 /* Output rows at least this many vectors wide, and at least 3/4 of each
  * plane row outputs (the rest is computed and dropped). */
+#ifndef DIRECT_MIN_VECS
 #define DIRECT_MIN_VECS 2
+#endif
 
 const oc_direct_kernels *oc_direct_kernels_for(oc_isa isa)
 {

@@ -197,10 +197,11 @@ static OC_ALWAYS_INLINE oc_vf epilogue_vec(oc_vf r, oc_vf valpha, const float *x
 }
 
 /* C tile (M x cols, cols in ((V - 1) * VL, V * VL]) = epilogue of
- * A panel (MR-strided, first M rows) x B panel (V vectors wide) over kc. */
+ * A panel (MR-strided, first M rows) x B panel (V vectors wide, its rows
+ * b_rs floats apart) over kc. */
 static OC_ALWAYS_INLINE void micro_kernel(const int M, const int V, size_t kc,
                                           const float *restrict pa, const float *restrict pb,
-                                          float *restrict c, size_t ldc, int cols,
+                                          size_t b_rs, float *restrict c, size_t ldc, int cols,
                                           const oc_gemm_kep *ep)
 {
     oc_vf acc[MR][NV];
@@ -224,7 +225,7 @@ static OC_ALWAYS_INLINE void micro_kernel(const int M, const int V, size_t kc,
             for (int v = 0; v < V; v++) acc[i][v] = oc_vfma(a, b[v], acc[i][v]);
         }
         pa += MR;
-        pb += V * VL;
+        pb += b_rs;
     }
 
     const oc_vf valpha = oc_vset1(ep->alpha), vbeta = oc_vset1(ep->beta);
@@ -249,16 +250,16 @@ static OC_ALWAYS_INLINE void micro_kernel(const int M, const int V, size_t kc,
     }
 }
 
-typedef void (*micro_fn)(size_t kc, const float *pa, const float *pb, float *c, size_t ldc,
-                         int cols, const oc_gemm_kep *ep);
+typedef void (*micro_fn)(size_t kc, const float *pa, const float *pb, size_t b_rs, float *c,
+                         size_t ldc, int cols, const oc_gemm_kep *ep);
 
 #define UK_NAME(M, V) uk_##M##_##V
 #define UK_DEF(M, V)                                                                         \
     static OC_NOINLINE void UK_NAME(M, V)(size_t kc, const float *pa, const float *pb,       \
-                                          float *c, size_t ldc, int cols,                    \
+                                          size_t b_rs, float *c, size_t ldc, int cols,       \
                                           const oc_gemm_kep *ep)                             \
     {                                                                                        \
-        micro_kernel(M, V, kc, pa, pb, c, ldc, cols, ep);                                    \
+        micro_kernel(M, V, kc, pa, pb, b_rs, c, ldc, cols, ep);                              \
     }
 
 /* Instances for every rows 1..MR (up to 16) and vectors 1..NV (up to 4). */
@@ -324,9 +325,25 @@ static void block(size_t mc, size_t nc, size_t kc, const float *pa, const float 
             size_t cols = min_sz(NR, nc - jr);
             oc_gemm_kep tile = *ep;
             if (tile.x) tile.x += ir * tile.x_rs + jr * tile.x_cs;
-            micro_kernels[rows - 1][(cols + VL - 1) / VL - 1](kc, pa + ir * kc, pb + jr * kc,
-                                                              c + ir * ldc + jr, ldc, (int)cols,
-                                                              &tile);
+            size_t v = (cols + VL - 1) / VL;
+            micro_kernels[rows - 1][v - 1](kc, pa + ir * kc, pb + jr * kc, v * VL,
+                                           c + ir * ldc + jr, ldc, (int)cols, &tile);
+        }
+    }
+}
+
+/* The same with B read in place: element (p, j) of the block at
+ * b[p * ldb + j], nc a multiple of NR (whole panels). */
+static void block_in_place(size_t mc, size_t nc, size_t kc, const float *pa, const float *b,
+                           size_t ldb, float *c, size_t ldc, const oc_gemm_kep *ep)
+{
+    for (size_t ir = 0; ir < mc; ir += MR) {
+        size_t rows = min_sz(MR, mc - ir);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+            oc_gemm_kep tile = *ep;
+            if (tile.x) tile.x += ir * tile.x_rs + jr * tile.x_cs;
+            micro_kernels[rows - 1][NV - 1](kc, pa + ir * kc, b + jr, ldb, c + ir * ldc + jr, ldc,
+                                            (int)NR, &tile);
         }
     }
 }
@@ -624,6 +641,7 @@ const oc_gemm_kernels OC_ISA_SYM(oc_gemm_kernels) = {
     .pack_a = pack_a,
     .pack_b = pack_b,
     .block = block,
+    .block_in_place = block_in_place,
     .dot = dot,
     .axpy = axpy,
 };

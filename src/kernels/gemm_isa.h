@@ -66,6 +66,10 @@ typedef struct oc_gemm_kernels {
     /* c (mc x nc, row distance ldc) = the epilogue of packed A block x packed B block. */
     void (*block)(size_t mc, size_t nc, size_t kc, const float *pa, const float *pb, float *c,
                   size_t ldc, const oc_gemm_kep *ep);
+    /* The same with B not packed but read in place, element (p, j) of the
+     * block at b[p * ldb + j]; nc a multiple of nr. */
+    void (*block_in_place)(size_t mc, size_t nc, size_t kc, const float *pa, const float *b,
+                           size_t ldb, float *c, size_t ldc, const oc_gemm_kep *ep);
     /* Rows r in [r0, r1) of a product with few vectors, in dot or axpy form. */
     void (*dot)(const oc_gemm_small *s, size_t r0, size_t r1);
     void (*axpy)(const oc_gemm_small *s, size_t r0, size_t r1);

@@ -263,6 +263,14 @@ int64_t oc_winograd_depth(const oc_conv_geom *g)
     return g->in_channels * oc_div_ceil(g->dim[1].kernel, 3) * oc_div_ceil(g->dim[2].kernel, 3);
 }
 
+/* Bytes of the shared mode's flags: per thread and sub-block of a
+ * super-block, whether the thread's V holds it. */
+static bool flags_bytes(const wino_plan *p, int threads, size_t *bytes)
+{
+    return oc_mul_size((size_t)threads, (size_t)oc_div_ceil(p->sb, LANES) * sizeof(bool), bytes) &&
+           oc_align_up(*bytes, bytes);
+}
+
 bool oc_winograd_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int threads,
                            size_t *bytes)
 {
@@ -271,7 +279,7 @@ bool oc_winograd_workspace(const oc_conv_geom *g, const oc_conv_weights *pw, int
     if (threads < 1) threads = 1;
     return make_plan(g, pw->winograd_m, pw->wino_kb, threads, &p) &&
            oc_mul_size(p.slot_bytes, (size_t)threads, &slots) &&
-           oc_align_up((size_t)threads * sizeof(bool), &flags) && oc_add_size(flags, slots, bytes);
+           flags_bytes(&p, threads, &flags) && oc_add_size(flags, slots, bytes);
 }
 
 /* ---- weights ---- */
@@ -310,9 +318,9 @@ typedef struct wino_run {
     float lo, hi;
     float *y;
     char *slots;          /* per-thread scratch */
-    /* shared mode: the current super-block, and per thread whether its V
-     * holds it yet */
-    int64_t first, count;
+    /* shared mode: the current super-block, and per thread and sub-block
+     * whether the thread's V holds it yet */
+    int64_t first, count, subs;
     bool *transformed;
 } wino_run;
 
@@ -361,22 +369,30 @@ static void slot_of(const wino_run *r, int thread, float **mm, void **gemm_ws, f
     *v = (float *)(slot + r->p->m_bytes + r->p->gemm_bytes);
 }
 
-/* Shared mode, units (sub-block, chunk of output channels), chunk fastest;
- * the thread transforms the super-block's input first. */
+/* Shared mode, units (sub-block, chunk of output channels), chunk fastest
+ * (with the affine loop, each thread mostly one sub-block); before its
+ * first unit of a sub-block the thread transforms that sub-block's input. */
 static void shared_units(void *ctx, size_t begin, size_t end, int thread)
 {
     wino_run *r = ctx;
+    const wino_plan *p = r->p;
     float *mm, *vbuf;
     void *gemm_ws;
     slot_of(r, thread, &mm, &gemm_ws, &vbuf);
     oc_wino_v v = v_of(r, vbuf, r->count);
-    if (!r->transformed[thread]) {
-        r->isa.input(r->p, r->x, r->first, &v, 0, r->p->cv);
-        r->transformed[thread] = true;
+    bool *transformed = r->transformed + (size_t)thread * (size_t)r->subs;
+    for (size_t unit = begin; unit < end; unit++) {
+        int64_t s = (int64_t)unit / r->pw->wino_chunks;
+        if (!transformed[s]) {
+            /* sub-block s alone: its blocks of V are a V of one sub-block */
+            int64_t t0 = s * v.sub_w;
+            oc_wino_v one = {v.v + (size_t)(s * p->p) * v.v_blk, min64(v.sub_w, v.count - t0),
+                             v.sub_w, v.v_blk, v.isa};
+            r->isa.input(p, r->x, r->first + t0, &one, 0, p->cv);
+            transformed[s] = true;
+        }
+        multiply(r, &v, r->first, s, (int64_t)unit % r->pw->wino_chunks, mm, gemm_ws);
     }
-    for (size_t unit = begin; unit < end; unit++)
-        multiply(r, &v, r->first, (int64_t)unit / r->pw->wino_chunks,
-                 (int64_t)unit % r->pw->wino_chunks, mm, gemm_ws);
 }
 
 /* Local mode, units: whole super-blocks. */
@@ -409,9 +425,9 @@ void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const fl
         return; /* sized by the workspace call */
     int threads_used = oc_pool_size(pool);
     size_t flags = 0;
-    oc_align_up((size_t)threads_used * sizeof(bool), &flags); /* sized by the workspace call */
+    flags_bytes(&p, threads_used, &flags); /* sized by the workspace call */
     wino_run r = {&p, pick_isa(), pw, x, bias, sum, lo, hi, y, (char *)workspace + flags,
-                  0, 0, workspace};
+                  0, 0, 0, workspace};
     if (p.local) {
         oc_parallel_for_affine(pool, (size_t)oc_div_ceil(p.tiles, p.sb), local_blocks, &r);
         return;
@@ -419,8 +435,8 @@ void oc_winograd_conv(const oc_conv_geom *g, const oc_conv_weights *pw, const fl
     for (int64_t first = 0; first < p.tiles; first += p.sb) {
         r.first = first;
         r.count = min64(p.sb, p.tiles - first);
-        memset(r.transformed, 0, (size_t)threads_used * sizeof *r.transformed);
-        int64_t subs = oc_div_ceil(r.count, oc_wino_sub_width(r.count, p.tb));
-        oc_parallel_for(pool, (size_t)(subs * pw->wino_chunks), 1, shared_units, &r);
+        r.subs = oc_div_ceil(r.count, oc_wino_sub_width(r.count, p.tb));
+        memset(r.transformed, 0, (size_t)(threads_used * r.subs) * sizeof *r.transformed);
+        oc_parallel_for_affine(pool, (size_t)(r.subs * pw->wino_chunks), shared_units, &r);
     }
 }

@@ -154,7 +154,11 @@ static bool shared_bytes(size_t m, size_t n, size_t k, size_t *bytes)
 
 /* With threads, each thread's room for all of B packed (any kernel set pads
  * n by less than 16) and a flag per column range, for units that split the
- * rows (see gemm_blocked). */
+ * rows of a product whose B is transposed (see gemm_blocked). The
+ * workspace holds at most PRIVATE_B_MAX of it a thread (not a
+ * fully-connected layer's weights: those products take the few-vector path
+ * or pack per unit when it does not fit). */
+#define PRIVATE_B_MAX ((size_t)16 << 20)
 static bool private_b_bytes(size_t n, size_t k, size_t threads, size_t *each, size_t *flags)
 {
     *each = *flags = 0;
@@ -169,7 +173,8 @@ size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads)
     if (m == 0 || n == 0 || k == 0) return 0;
     size_t t = threads > 1 ? (size_t)threads : 1, shared, stride, total, each, flags, b;
     if (!shared_bytes(m, n, k, &shared) || !slot_stride(m, n, k, &stride) ||
-        !private_b_bytes(n, k, t, &each, &flags) || !oc_mul_size(each, t, &b) ||
+        !private_b_bytes(n, k, t, &each, &flags) ||
+        !oc_mul_size(min_sz(each, PRIVATE_B_MAX + flags), t, &b) ||
         !oc_mul_size(stride, t, &total) || !oc_add_size(total, shared, &total) ||
         !oc_add_size(total, b, &total) || !oc_add_size(total, WS_ALIGN, &total))
         return SIZE_MAX;

@@ -312,6 +312,12 @@ static oc_gemm_kep slice_epilogue(const plan *p, size_t pc, size_t kc, size_t i0
     return e;
 }
 
+/* Where element (pc, j) of op(B) is in b. */
+static const float *b_at(const plan *p, size_t pc, size_t j)
+{
+    return p->trans_b ? p->b + j * p->ldb + pc : p->b + pc * p->ldb + j;
+}
+
 static void run_block(const plan *p, size_t i0, size_t i1, size_t j0, size_t j1, int thread)
 {
     const oc_gemm_kernels *K = p->K;
@@ -327,7 +333,7 @@ static void run_block(const plan *p, size_t i0, size_t i1, size_t j0, size_t j1,
             if (p->packed_b) {
                 pb = p->packed_b + pc * p->npad + jc * kc;
             } else {
-                src = p->trans_b ? p->b + jc * p->ldb + pc : p->b + pc * p->ldb + jc;
+                src = b_at(p, pc, jc);
                 if (p->in_place_b) in_place = nc / (size_t)K->nr * (size_t)K->nr;
                 if (in_place < nc)
                     K->pack_b(p->trans_b, src + in_place, p->ldb, kc, nc - in_place, b_buf);
@@ -363,8 +369,7 @@ static void pack_b_cols(const plan *p, float *dst, size_t j0, size_t j1)
 {
     for (size_t pc = 0; pc < p->k; pc += p->depth) {
         size_t kc = min_sz(p->depth, p->k - pc);
-        const float *src = p->trans_b ? p->b + j0 * p->ldb + pc : p->b + pc * p->ldb + j0;
-        p->K->pack_b(p->trans_b, src, p->ldb, kc, j1 - j0, dst + pc * p->npad + j0 * kc);
+        p->K->pack_b(p->trans_b, b_at(p, pc, j0), p->ldb, kc, j1 - j0, dst + pc * p->npad + j0 * kc);
     }
 }
 
@@ -397,9 +402,10 @@ static void run_grid_units(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-/* Units that split the rows read the same columns of B: each thread packs
- * the column ranges of its units once, into B of its own (room bytes for
- * all; too little: each unit packs its own blocks). Own, not one B packed
+/* Units that split the rows read the same columns of a B that cannot be
+ * read in place (transposed): each thread packs the column ranges of its
+ * units once, into B of its own (room bytes for all; too little: each unit
+ * packs its own blocks). Own, not one B packed
  * by all: threads on different core complexes read what another one has
  * just written at a third of the speed of their own cache. */
 static void private_packed_b(plan *p, size_t threads, char *dst, size_t room)

@@ -315,14 +315,110 @@ FOR_ROWS(UK_ROW_DEF)
 
 static const micro_fn micro_kernels[MR][NV] = {FOR_ROWS(UK_ROW_REF)};
 
+#if OC_SIMD_ISA == 2 && MR == 8
+/* A last panel of at most NARROW_MAX columns (a 7 x 7 image's 49 = 48 +
+ * 1): a 16-lane vector a column would do 16 columns' FMAs for one (and
+ * broadcast MR floats of A per vector loaded). Instead the rows go in the
+ * lanes: an A panel's MR = 8 floats of one depth are one 256-bit vector,
+ * each column's B element a broadcast, NARROW_PANELS panels sharing them.
+ * ResNet-18's 7 x 7 stride-2 conv: its last column took a quarter of the
+ * time. */
+#define NARROW_MAX 4
+#define NARROW_PANELS 3
+
+/* Rows [0, rows) (at most NARROW_PANELS * MR; their A panels kc * MR
+ * floats apart) x J columns of c = epilogue of A x B over kc, B's rows
+ * b_rs floats apart. */
+static OC_ALWAYS_INLINE void narrow_tile(const int J, const int P, size_t kc,
+                                         const float *restrict pa, const float *restrict pb,
+                                         size_t b_rs, float *restrict c, size_t ldc, size_t rows,
+                                         const oc_gemm_kep *ep)
+{
+    __m256 acc[NARROW_PANELS][NARROW_MAX];
+    UNROLL
+    for (int q = 0; q < P; q++) {
+        UNROLL
+        for (int j = 0; j < J; j++) acc[q][j] = _mm256_setzero_ps();
+    }
+    for (size_t p = 0; p < kc; p++) {
+        __m256 a[NARROW_PANELS];
+        UNROLL
+        for (int q = 0; q < P; q++) a[q] = _mm256_loadu_ps(pa + (size_t)q * kc * MR + p * MR);
+        UNROLL
+        for (int j = 0; j < J; j++) {
+            __m256 b = _mm256_broadcast_ss(pb + p * b_rs + j);
+            UNROLL
+            for (int q = 0; q < P; q++) acc[q][j] = _mm256_fmadd_ps(a[q], b, acc[q][j]);
+        }
+    }
+    UNROLL
+    for (int q = 0; q < P; q++) {
+        UNROLL
+        for (int j = 0; j < J; j++) {
+            _Alignas(32) float v[MR];
+            _mm256_store_ps(v, acc[q][j]);
+            for (size_t i = 0; i < MR && (size_t)q * MR + i < rows; i++) {
+                size_t r = (size_t)q * MR + i;
+                float out = ep->alpha * v[i];
+                if (ep->x) out += ep->beta * ep->x[r * ep->x_rs + (size_t)j * ep->x_cs];
+                if (ep->clamp) {
+                    out = ep->lo > out ? ep->lo : out;
+                    out = ep->hi < out ? ep->hi : out;
+                }
+                c[r * ldc + (size_t)j] = out;
+            }
+        }
+    }
+}
+
+typedef void (*narrow_fn)(size_t kc, const float *pa, const float *pb, size_t b_rs, float *c,
+                          size_t ldc, size_t rows, const oc_gemm_kep *ep);
+#define NARROW_NAME(J, P) narrow_##J##_##P
+#define NARROW_DEF(J, P)                                                                      \
+    static OC_NOINLINE void NARROW_NAME(J, P)(size_t kc, const float *pa, const float *pb,    \
+                                              size_t b_rs, float *c, size_t ldc, size_t rows, \
+                                              const oc_gemm_kep *ep)                          \
+    {                                                                                         \
+        narrow_tile(J, P, kc, pa, pb, b_rs, c, ldc, rows, ep);                                \
+    }
+#define NARROW_ROW(J) NARROW_DEF(J, 1) NARROW_DEF(J, 2) NARROW_DEF(J, 3)
+NARROW_ROW(1)
+NARROW_ROW(2)
+NARROW_ROW(3)
+NARROW_ROW(4)
+static const narrow_fn narrow_kernels[NARROW_MAX][NARROW_PANELS] = {
+    {narrow_1_1, narrow_1_2, narrow_1_3},
+    {narrow_2_1, narrow_2_2, narrow_2_3},
+    {narrow_3_1, narrow_3_2, narrow_3_3},
+    {narrow_4_1, narrow_4_2, narrow_4_3}};
+
+/* Columns [0, cols) (cols <= NARROW_MAX) of all mc rows; B's rows b_rs
+ * floats apart. */
+static void narrow_strip(size_t mc, size_t kc, const float *pa, const float *pb, size_t b_rs,
+                         float *c, size_t ldc, size_t cols, const oc_gemm_kep *ep)
+{
+    for (size_t ir = 0; ir < mc; ir += NARROW_PANELS * MR) {
+        size_t rows = min_sz(NARROW_PANELS * MR, mc - ir), panels = (rows + MR - 1) / MR;
+        oc_gemm_kep tile = *ep;
+        if (tile.x) tile.x += ir * tile.x_rs;
+        narrow_kernels[cols - 1][panels - 1](kc, pa + ir * kc, pb, b_rs, c + ir * ldc, ldc, rows,
+                                             &tile);
+    }
+}
+#else
+#define NARROW_MAX 0
+#endif
+
 /* c (mc x nc) = epilogue of packed A (mc rows) x packed B (nc columns) over kc. */
 static void block(size_t mc, size_t nc, size_t kc, const float *pa, const float *pb, float *c,
                   size_t ldc, const oc_gemm_kep *ep)
 {
+    size_t tail = nc % NR, full = nc;
+    if (tail > 0 && tail <= NARROW_MAX) full = nc - tail;
     for (size_t ir = 0; ir < mc; ir += MR) {
         size_t rows = min_sz(MR, mc - ir);
-        for (size_t jr = 0; jr < nc; jr += NR) {
-            size_t cols = min_sz(NR, nc - jr);
+        for (size_t jr = 0; jr < full; jr += NR) {
+            size_t cols = min_sz(NR, full - jr);
             oc_gemm_kep tile = *ep;
             if (tile.x) tile.x += ir * tile.x_rs + jr * tile.x_cs;
             size_t v = (cols + VL - 1) / VL;
@@ -330,6 +426,14 @@ static void block(size_t mc, size_t nc, size_t kc, const float *pa, const float 
                                            c + ir * ldc + jr, ldc, (int)cols, &tile);
         }
     }
+#if NARROW_MAX > 0
+    if (full < nc) {
+        /* the last panel, packed VL wide */
+        oc_gemm_kep tile = *ep;
+        if (tile.x) tile.x += full * tile.x_cs;
+        narrow_strip(mc, kc, pa, pb + full * kc, VL, c + full, ldc, tail, &tile);
+    }
+#endif
 }
 
 /* The same with B read in place: element (p, j) of the block at

@@ -43,7 +43,6 @@ oc_conv_act oc_conv_act_none(void) { return (oc_conv_act){-INFINITY, INFINITY}; 
 
 static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t round_up_i64(int64_t n, int64_t m) { return oc_div_ceil(n, m) * m; }
 
 /* The products below fit in int64: the op checked them (see conv.h). */
 static int64_t out_plane(const oc_conv_geom *g)
@@ -244,14 +243,19 @@ static bool make_gemm_plan(const oc_conv_geom *g, conv_method method, int thread
     int64_t tmax = max_tile(g, method);
     int64_t want = 2 * (int64_t)threads;
     p->tile = tmax;
-    if (threads > 1 && p->planes * oc_div_ceil(p->s, tmax) < want && method == CONV_IM2COL) {
-        /* Smaller tiles, not below COL_TILE_MIN positions. */
-        int64_t per_plane = oc_div_ceil(want, p->planes);
-        p->tile = min_i64(max_i64(round_up_i64(oc_div_ceil(p->s, per_plane), 16), COL_TILE_MIN),
-                          tmax);
+    if (threads > 1 && method == CONV_IM2COL) {
+        /* Few units: tiles of equal widths, as many a plane as make the
+         * units a multiple of the threads (ResNet-18's 14 x 14 stride-2
+         * conv at 2 threads: two tiles of 98 positions, not 64, 64, 64 and
+         * 4), not below COL_TILE_MIN positions. */
+        int64_t n = oc_div_ceil(p->s, tmax);
+        if (p->planes * n < 4 * (int64_t)threads) {
+            while (p->planes * n % threads != 0) n++;
+            p->tile = min_i64(max_i64(oc_div_ceil(p->s, n), COL_TILE_MIN), tmax);
+        }
     }
     p->tiles = oc_div_ceil(p->s, p->tile);
-    p->whole = threads > 1 && p->planes * p->tiles < want;
+    p->whole = threads > 1 && p->planes * p->tiles < (method == CONV_IM2COL ? threads : want);
     if (method == CONV_POINTWISE) p->whole = threads > 1 && p->planes < want;
     if (p->whole) {
         p->tile = p->s;

@@ -236,11 +236,21 @@ static int64_t unit_rows(const direct_run *r, int64_t rows, int threads)
 {
     int64_t row_bytes = r->pd.planes * r->pd.cols * (int64_t)sizeof(float);
     int64_t per = UNIT_PLANE_BYTES / (row_bytes > 0 ? row_bytes : 1);
-    if (threads > 1) {
-        int64_t even = oc_div_ceil(rows, (int64_t)threads * UNITS_PER_THREAD);
-        if (even < per) per = even;
+    per = per < 1 ? 1 : per > rows ? rows : per;
+    if (threads <= 1) return per;
+    /* The chunk whose busiest thread (threads taking units in turn) has
+     * the fewest rows; of those, the largest with UNITS_PER_THREAD units a
+     * thread, else the largest (27 rows on 2 threads: 4 units of 7, not 7
+     * of 4 with one thread doing 16 rows). */
+    int64_t best = per, best_span = INT64_MAX;
+    bool best_many = false;
+    for (int64_t c = per; c >= 1; c--) {
+        int64_t units = oc_div_ceil(rows, c), span = oc_div_ceil(units, threads) * c;
+        bool many = units >= (int64_t)threads * UNITS_PER_THREAD;
+        if (span < best_span || (span == best_span && many && !best_many))
+            best = c, best_span = span, best_many = many;
     }
-    return per < 1 ? 1 : per > rows ? rows : per;
+    return best;
 }
 
 void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,

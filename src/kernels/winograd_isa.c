@@ -155,117 +155,174 @@ INL __mmask16 lane_mask(int64_t lo, int64_t hi)
     return (__mmask16)((((uint32_t)1 << hi) - 1u) & ~(((uint32_t)1 << lo) - 1u));
 }
 
-/* One row of windows: out[j] lane l = row[base + 4 l + j] (j < 6), zero for
- * columns outside [0, w). Loads with masks (nothing outside the row is
- * read), a 16 x 4 -> 4 x 16 transpose of the first 64 columns (two-source
- * permutes, then 128-bit lanes), and columns 4 and 5 as 0 and 1 moved by a
- * lane, with columns 64 and 65 coming in. */
-INL void load_row4(const float *row, int64_t base, int64_t w, __m512 *out)
+/* Where a group's windows come from, the same for every channel: per run,
+ * its offset in a channel's plane (image and first column of lane 0 as
+ * if its tiles continued), its first input row, the masks of its row
+ * loads (nothing outside the row is read) and the lanes it fills. */
+typedef struct in_plan4 {
+    int runs;
+    int64_t at[MAX_RUNS], iy0[MAX_RUNS];
+    __mmask16 load[MAX_RUNS][5], mine[MAX_RUNS];
+} in_plan4;
+
+/* False when the group has too many runs. */
+INL bool in_plan4_of(const oc_wino_plan *p, int64_t image_stride, int64_t dy, int64_t dx,
+                     const tile_pos *pos, int n, in_plan4 *ip)
+{
+    int start[MAX_RUNS + 1];
+    int runs = tile_runs(pos, n, start);
+    if (runs == 0 || p->w > INT64_MAX / 4 - 128) return false;
+    ip->runs = runs;
+    for (int r = 0; r < runs; r++) {
+        int ls = start[r];
+        int64_t base = pos[ls].ox - p->pad_l + dx - 4 * (int64_t)ls;
+        ip->at[r] = pos[ls].n * image_stride + base;
+        ip->iy0[r] = pos[ls].oy - p->pad_t + dy;
+        for (int k = 0; k < 5; k++) {
+            int64_t c = base + 16 * k;
+            ip->load[r][k] = lane_mask(-c, p->w - c) & (k == 4 ? (__mmask16)0x3 : (__mmask16)0xFFFF);
+        }
+        ip->mine[r] = lane_mask(r == 0 ? 0 : ls, r == runs - 1 ? 16 : start[r + 1]);
+    }
+    return true;
+}
+
+/* F(4,3)'s input transform of one channel of a group: each window row
+ * through the row transform as soon as it is loaded, then the columns,
+ * each stored as it is made: out[xi * stride] for the 36 positions xi. A
+ * run's row of windows, lane l = row[base + 4 l + j] (j < 6): five masked
+ * loads, a 16 x 4 -> 4 x 16 transpose of the first 64 columns (two-source
+ * permutes, then 128-bit lanes), and columns 4 and 5 as 0 and 1 moved by
+ * a lane, with columns 64 and 65 coming in; runs blended into their lanes.
+ * (Transforming the 36 vectors of a group after loading them all kept
+ * them in memory: 0.62 -> 0.51 ms on ResNet-18's 56 x 56 layer with the
+ * output side done the same way.) */
+INL void input_group4(const oc_wino_plan *p, const float *xc, const in_plan4 *ip, float *out,
+                      size_t stride)
 {
     const __m512i idx[4] = {
         _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0),
         _mm512_setr_epi32(1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0),
         _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0),
         _mm512_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0)};
-    __m512 v[4];
-    for (int k = 0; k < 4; k++) {
-        int64_t c = base + 16 * k;
-        v[k] = _mm512_maskz_loadu_ps(lane_mask(-c, w - c), row + c);
-    }
-    int64_t c = base + 64;
-    __m512i tail = _mm512_castps_si512(
-        _mm512_maskz_loadu_ps(lane_mask(-c, w - c) & (__mmask16)0x3, row + c));
-    for (int j = 0; j < 4; j++) {
-        __m512 lo = _mm512_permutex2var_ps(v[0], idx[j], v[1]);
-        __m512 hi = _mm512_permutex2var_ps(v[2], idx[j], v[3]);
-        out[j] = _mm512_shuffle_f32x4(lo, hi, 0x44);
-    }
-    out[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(tail, _mm512_castps_si512(out[0]), 1));
-    out[5] = _mm512_castsi512_ps(
-        _mm512_alignr_epi32(_mm512_alignr_epi32(tail, tail, 1), _mm512_castps_si512(out[1]), 1));
-}
-
-/* dv[i * 6 + j] (i, j < 6) lane l = the window of the group's tile l in
- * channel plane xc_base (of image 0), shifted by (dy, dx), zero outside the
- * image: run by run, each loaded as if its tiles continued on both sides
- * and blended into its lanes. False when the group has too many runs. */
-INL bool load_group4(const oc_wino_plan *p, const float *xc_base, int64_t image_stride,
-                     int64_t dy, int64_t dx, const tile_pos *pos, int n, oc_vf *dv)
-{
-    int start[MAX_RUNS + 1];
-    int runs = tile_runs(pos, n, start);
-    if (runs == 0 || p->w > INT64_MAX / 4 - 128) return false;
-    for (int r = 0; r < runs; r++) {
-        int ls = start[r];
-        const float *xc = xc_base + pos[ls].n * image_stride;
-        int64_t iy0 = pos[ls].oy - p->pad_t + dy;
-        int64_t base = pos[ls].ox - p->pad_l + dx - 4 * (int64_t)ls;
-        /* the run's lanes; the first run also takes the unused ones */
-        __mmask16 mine = lane_mask(r == 0 ? 0 : ls, r == runs - 1 ? 16 : start[r + 1]);
-        for (int i = 0; i < 6; i++) {
-            __m512 row[6];
-            int64_t iy = iy0 + i;
-            if (iy >= 0 && iy < p->h) {
-                load_row4(xc + iy * p->w, base, p->w, row);
-            } else {
-                for (int j = 0; j < 6; j++) row[j] = _mm512_setzero_ps();
+    __m512 t[6][6];
+    for (int i = 0; i < 6; i++) {
+        __m512 d[6];
+        for (int j = 0; j < 6; j++) d[j] = _mm512_setzero_ps();
+        for (int r = 0; r < ip->runs; r++) {
+            int64_t iy = ip->iy0[r] + i;
+            if (iy < 0 || iy >= p->h) continue; /* zero rows: the blend keeps zeros */
+            const float *row = xc + ip->at[r] + iy * p->w;
+            __m512 v0 = _mm512_maskz_loadu_ps(ip->load[r][0], row);
+            __m512 v1 = _mm512_maskz_loadu_ps(ip->load[r][1], row + 16);
+            __m512 v2 = _mm512_maskz_loadu_ps(ip->load[r][2], row + 32);
+            __m512 v3 = _mm512_maskz_loadu_ps(ip->load[r][3], row + 48);
+            __m512i tail = _mm512_castps_si512(_mm512_maskz_loadu_ps(ip->load[r][4], row + 64));
+            __m512 e[6];
+            for (int j = 0; j < 4; j++) {
+                __m512 lo = _mm512_permutex2var_ps(v0, idx[j], v1);
+                __m512 hi = _mm512_permutex2var_ps(v2, idx[j], v3);
+                e[j] = _mm512_shuffle_f32x4(lo, hi, 0x44);
             }
-            for (int j = 0; j < 6; j++)
-                dv[i * 6 + j] =
-                    runs == 1 ? row[j] : _mm512_mask_blend_ps(mine, dv[i * 6 + j], row[j]);
+            e[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(tail, _mm512_castps_si512(e[0]), 1));
+            e[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_alignr_epi32(tail, tail, 1),
+                                                           _mm512_castps_si512(e[1]), 1));
+            if (ip->runs == 1) {
+                for (int j = 0; j < 6; j++) d[j] = e[j];
+            } else {
+                for (int j = 0; j < 6; j++) d[j] = _mm512_mask_blend_ps(ip->mine[r], d[j], e[j]);
+            }
         }
+        in4(t[i], 1, d, 1);
     }
-    return true;
+    for (int j = 0; j < 6; j++) {
+        __m512 c[6] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]}, o[6];
+        in4(o, 1, c, 1);
+        for (int a = 0; a < 6; a++) _mm512_storeu_ps(out + (size_t)(a * 6 + j) * stride, o[a]);
+    }
 }
 
-/* Writes r[i * 4 + j] lane l (i, j < 4), the outputs of the group's first n
- * tiles, into output plane yk_base (of image 0), clipped to the output: run
- * by run, rows by the inverse transpose (4 x 16 -> 16 x 4) and masked
- * stores. False when the group has too many runs. */
-INL bool store_group4(const oc_wino_plan *p, const oc_vf *r, float *yk_base,
-                      const float *sk_base, int64_t image_stride, const tile_pos *pos, int n,
-                      oc_vf lov, oc_vf hiv)
+/* Where a group's outputs go, the same for every output channel: per run,
+ * output row i < 4 and vector q < 4 (tiles 4q .. 4q + 3), the offset in
+ * the channel's plane and the mask of its lanes (0: nothing). */
+typedef struct out_plan4 {
+    int runs;
+    int64_t at[MAX_RUNS][4][4];
+    __mmask16 mask[MAX_RUNS][4][4];
+} out_plan4;
+
+/* False when the group has too many runs. */
+INL bool out_plan4_of(const oc_wino_plan *p, int64_t image_stride, const tile_pos *pos, int n,
+                      out_plan4 *op)
 {
     int start[MAX_RUNS + 1];
     int runs = tile_runs(pos, n, start);
     if (runs == 0 || p->wo > INT64_MAX / 4 - 128) return false;
-    __m512 rows[4][4];
+    op->runs = runs;
+    for (int rr = 0; rr < runs; rr++) {
+        int ls = start[rr], le = start[rr + 1];
+        int64_t at = pos[ls].n * image_stride;
+        int64_t oy = pos[ls].oy, base = pos[ls].ox - 4 * (int64_t)ls;
+        for (int i = 0; i < 4; i++)
+            for (int q = 0; q < 4; q++) {
+                int64_t c = base + 16 * q;
+                op->at[rr][i][q] = at + (oy + i) * p->wo + c;
+                op->mask[rr][i][q] =
+                    oy + i < p->ho ? lane_mask(4 * ((int64_t)ls - 4 * q), 4 * ((int64_t)le - 4 * q)) &
+                                         lane_mask(-c, p->wo - c)
+                                   : 0;
+            }
+    }
+    return true;
+}
+
+/* F(4,3)'s output transform of one channel of a group, with the plan of
+ * its stores: the columns' 1-D transforms straight from M (no copy of the
+ * 36 vectors), then row by row the row transform, the 4 x 16 -> 16 x 4
+ * transpose and the masked stores, so that few vectors are live at once. */
+INL void output_group4(const float *src, int64_t xstride, const out_plan4 *op, float *yk,
+                       const float *sk, __m512 bias, __m512 lov, __m512 hiv)
+{
+    __m512 t[4][6];
+    for (int j = 0; j < 6; j++) {
+        __m512 s0 = _mm512_loadu_ps(src + (0 * 6 + j) * xstride);
+        __m512 s1 = _mm512_loadu_ps(src + (1 * 6 + j) * xstride);
+        __m512 s2 = _mm512_loadu_ps(src + (2 * 6 + j) * xstride);
+        __m512 s3 = _mm512_loadu_ps(src + (3 * 6 + j) * xstride);
+        __m512 s4 = _mm512_loadu_ps(src + (4 * 6 + j) * xstride);
+        __m512 s5 = _mm512_loadu_ps(src + (5 * 6 + j) * xstride);
+        __m512 p12 = s1 + s2, m12 = s1 - s2, p34 = s3 + s4, m34 = s3 - s4;
+        t[0][j] = s0 + p12 + p34;
+        t[1][j] = m12 + 2.0f * m34;
+        t[2][j] = p12 + 4.0f * p34;
+        t[3][j] = m12 + 8.0f * m34 + s5;
+    }
     for (int i = 0; i < 4; i++) {
-        const oc_vf *o = r + i * 4;
-        __m512 t01lo = _mm512_unpacklo_ps(o[0], o[1]), t01hi = _mm512_unpackhi_ps(o[0], o[1]);
-        __m512 t23lo = _mm512_unpacklo_ps(o[2], o[3]), t23hi = _mm512_unpackhi_ps(o[2], o[3]);
-        /* u_q: 128-bit lane g holds tile 4g + q's four values */
+        const __m512 *s = t[i];
+        __m512 p12 = s[1] + s[2], m12 = s[1] - s[2], p34 = s[3] + s[4], m34 = s[3] - s[4];
+        __m512 o0 = s[0] + p12 + p34 + bias, o1 = m12 + 2.0f * m34 + bias;
+        __m512 o2 = p12 + 4.0f * p34 + bias, o3 = m12 + 8.0f * m34 + s[5] + bias;
+        __m512 t01lo = _mm512_unpacklo_ps(o0, o1), t01hi = _mm512_unpackhi_ps(o0, o1);
+        __m512 t23lo = _mm512_unpacklo_ps(o2, o3), t23hi = _mm512_unpackhi_ps(o2, o3);
         __m512 u0 = _mm512_shuffle_ps(t01lo, t23lo, 0x44);
         __m512 u1 = _mm512_shuffle_ps(t01lo, t23lo, 0xEE);
         __m512 u2 = _mm512_shuffle_ps(t01hi, t23hi, 0x44);
         __m512 u3 = _mm512_shuffle_ps(t01hi, t23hi, 0xEE);
         __m512 a = _mm512_shuffle_f32x4(u0, u1, 0x44), b = _mm512_shuffle_f32x4(u2, u3, 0x44);
         __m512 c = _mm512_shuffle_f32x4(u0, u1, 0xEE), d = _mm512_shuffle_f32x4(u2, u3, 0xEE);
-        rows[i][0] = _mm512_shuffle_f32x4(a, b, 0x88);
-        rows[i][1] = _mm512_shuffle_f32x4(a, b, 0xDD);
-        rows[i][2] = _mm512_shuffle_f32x4(c, d, 0x88);
-        rows[i][3] = _mm512_shuffle_f32x4(c, d, 0xDD);
-    }
-    for (int rr = 0; rr < runs; rr++) {
-        int ls = start[rr], le = start[rr + 1];
-        int64_t at = pos[ls].n * image_stride;
-        int64_t oy = pos[ls].oy, base = pos[ls].ox - 4 * (int64_t)ls;
-        for (int i = 0; i < 4 && oy + i < p->ho; i++) {
-            float *row = yk_base + at + (oy + i) * p->wo;
-            const float *srow = sk_base ? sk_base + at + (oy + i) * p->wo : NULL;
+        __m512 row[4] = {_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD),
+                         _mm512_shuffle_f32x4(c, d, 0x88), _mm512_shuffle_f32x4(c, d, 0xDD)};
+        for (int rr = 0; rr < op->runs; rr++)
             for (int q = 0; q < 4; q++) {
-                /* vector q: tiles 4q..4q+3, columns base + 16q + e */
-                int64_t c = base + 16 * q;
-                __mmask16 m = lane_mask(4 * ((int64_t)ls - 4 * q), 4 * ((int64_t)le - 4 * q)) &
-                              lane_mask(-c, p->wo - c);
+                __mmask16 m = op->mask[rr][i][q];
                 if (!m) continue;
-                __m512 v = rows[i][q];
-                if (srow) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, srow + c));
-                _mm512_mask_storeu_ps(row + c, m, oc_vmin(hiv, oc_vmax(lov, v)));
+                __m512 v = row[q];
+                if (sk) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, sk + op->at[rr][i][q]));
+                /* max(lo, v) keeps a NaN v, as does min(hi, v) */
+                _mm512_mask_storeu_ps(yk + op->at[rr][i][q], m,
+                                      _mm512_min_ps(hiv, _mm512_max_ps(lov, v)));
             }
-        }
     }
-    return true;
 }
 #endif
 
@@ -310,7 +367,15 @@ INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t fir
     int lanes[GROUPS];
     /* Up to GROUPS groups of tiles at a time, channel by channel: a
      * channel's transformed tiles are consecutive in V. */
+#ifdef ROW_FAST
+    in_plan4 plans[GROUPS];
+    int64_t plan_piece[GROUPS];
+    bool plan_ok[GROUPS];
+#endif
     for (int64_t g0 = 0; g0 < count; g0 += GROUPS * LANES) {
+#ifdef ROW_FAST
+        for (int gi = 0; gi < GROUPS; gi++) plan_piece[gi] = -1;
+#endif
         int groups = 0;
         for (int64_t g = g0; g < count && groups < GROUPS; g += LANES, groups++) {
             lanes[groups] = count - g < LANES ? (int)(count - g) : LANES;
@@ -328,15 +393,23 @@ INL void input_m(const oc_wino_plan *p, const int M, const float *x, int64_t fir
                 size_t at[NV];
                 for (int q = 0; q < NV; q++)
                     at[q] = oc_gemm_b_offset(&lay, (size_t)vc, (size_t)(tile - sub * vv->sub_w + q * OC_VL));
-                bool fast = false;
 #ifdef ROW_FAST
-                if (M == 4)
-                    fast = load_group4(p, x + ch * plane, p->c * plane, dy, dx, gp, lanes[gi], dv);
+                if (M == 4) {
+                    /* the group's plan, made again when the piece changes */
+                    if (plan_piece[gi] != piece) {
+                        plan_ok[gi] =
+                            in_plan4_of(p, p->c * plane, dy, dx, gp, lanes[gi], &plans[gi]);
+                        plan_piece[gi] = piece;
+                    }
+                    if (plan_ok[gi]) {
+                        input_group4(p, x + ch * plane, &plans[gi], blk0 + at[0], vv->v_blk);
+                        continue;
+                    }
+                }
 #endif
-                if (!fast) gather(p, A, x + ch * plane, p->c * plane, dy, dx, gp, d);
+                gather(p, A, x + ch * plane, p->c * plane, dy, dx, gp, d);
                 for (int q = 0; q < NV; q++) {
-                    if (!fast)
-                        for (int i = 0; i < A * A; i++) dv[i] = oc_vload(d[i] + q * OC_VL);
+                    for (int i = 0; i < A * A; i++) dv[i] = oc_vload(d[i] + q * OC_VL);
                     for (int j = 0; j < A; j++) { /* columns */
                         if (M == 2)
                             in2(&t[j], A, &dv[j], A);
@@ -414,12 +487,19 @@ INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t x
     for (int64_t g = 0; g < count; g += LANES) {
         int n = count - g < LANES ? (int)(count - g) : LANES;
         coords(p, first + g, n, pos);
+#ifdef ROW_FAST
+        out_plan4 op;
+        if (M == 4 && out_plan4_of(p, p->k * plane, pos, n, &op)) {
+            __m512 lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+            for (int64_t kk = 0; kk < kcount; kk++)
+                output_group4(mm + kk * ldk + g, xstride, &op, y + (k0 + kk) * plane,
+                              sum ? sum + (k0 + kk) * plane : NULL,
+                              _mm512_set1_ps(bias ? bias[k0 + kk] : 0.0f), lov, hiv);
+            continue;
+        }
+#endif
         for (int64_t kk = 0; kk < kcount; kk++) {
             const float *src = mm + kk * ldk + g;
-            bool fast_out = false;
-#ifdef ROW_FAST
-            fast_out = M == 4;
-#endif
             oc_vf b = oc_vset1(bias ? bias[k0 + kk] : 0.0f);
             for (int q = 0; q < NV; q++) {
                 for (int xi = 0; xi < A * A; xi++)
@@ -441,20 +521,10 @@ INL void output_m(const oc_wino_plan *p, const int M, const float *mm, int64_t x
                         out6(&r[i * M], 1, &t[i * A], 1);
                 }
                 for (int i = 0; i < M * M; i++) r[i] = r[i] + b;
-#ifdef ROW_FAST
-                /* max(lo, v) keeps a NaN v (it returns its second operand
-                 * unless the first is greater), as does min(hi, v). */
-                if (M == 4 && store_group4(p, r, y + (k0 + kk) * plane,
-                                           sum ? sum + (k0 + kk) * plane : NULL, p->k * plane,
-                                           pos, n, oc_vset1(lo), oc_vset1(hi)))
-                    continue;
-                fast_out = false;
-#endif
                 for (int i = 0; i < M * M; i++) oc_vstore(o[i] + q * OC_VL, r[i]);
             }
-            if (!fast_out)
-                scatter(p, M, y + (k0 + kk) * plane, sum ? sum + (k0 + kk) * plane : NULL,
-                        p->k * plane, pos, n, o, lo, hi);
+            scatter(p, M, y + (k0 + kk) * plane, sum ? sum + (k0 + kk) * plane : NULL,
+                    p->k * plane, pos, n, o, lo, hi);
         }
     }
 }

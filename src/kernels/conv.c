@@ -23,8 +23,11 @@
 /* Bytes of im2col buffer a tile aims for: within L2, so it is still in
  * cache when the GEMM packs it. */
 #define COL_TILE_BYTES ((size_t)512 << 10)
-/* Input channels up to which the direct method beats Winograd. */
+/* Input channels up to which the direct method beats Winograd, and output
+ * channels from which a 3x3 F(4,3) Winograd beats it anyway (see
+ * chooses_direct). */
 #define DIRECT_WINS_CHANNELS 32
+#define WINOGRAD_WIDENS 64
 /* Fewest output positions in a tile, so GEMM's fixed costs stay amortized
  * even when K is huge. */
 #define COL_TILE_MIN 64
@@ -736,17 +739,22 @@ static bool prepare_s2d(const oc_conv_geom *g, bool extents_known, const float *
 
 /* With the extents known and Winograd's choice m: the direct method. With
  * few input channels, even where Winograd applies: its transforms then
- * cost as much as its products save, and its 4x larger weights and scratch
- * miss the cache in a network (SqueezeNet's 16- and 32-channel 3x3 convs,
- * the notebook's InceptionModule: 10-25% faster in the network than
- * Winograd). A strided stem (AlexNet's 11x11 stride 4): direct rather than
- * Winograd after space-to-depth, which is faster only with hot caches; a
- * network's first conv runs cold (0.88 against 1.14 ms cold, 1.44 ms in
- * AlexNet). */
+ * cost as much as its products save (the notebook's InceptionModule, 32
+ * channels in and out: as fast, and further from PyTorch's results), and
+ * for a kernel in 3x3 pieces more so. Not for a single 3x3 piece with
+ * WINOGRAD_WIDENS output channels or more (SqueezeNet's 16 -> 64 and 32 ->
+ * 128 expand convs: 12% faster in the network at 1 thread since the
+ * F(4,3) transforms went through registers; within 2% at 2 threads). A
+ * strided stem (AlexNet's 11x11 stride 4): direct rather than Winograd
+ * after space-to-depth, which is faster only with hot caches; a network's
+ * first conv runs cold (0.88 against 1.14 ms cold, 1.44 ms in AlexNet). */
 static bool chooses_direct(const oc_conv_geom *g, int m)
 {
-    return plain_method(g) == CONV_IM2COL && oc_conv_direct_applies(g) &&
-           (m == 0 || cin_per_group(g) <= DIRECT_WINS_CHANNELS);
+    if (plain_method(g) != CONV_IM2COL || !oc_conv_direct_applies(g)) return false;
+    if (m == 0) return true;
+    bool one_piece = g->dim[1].kernel == 3 && g->dim[2].kernel == 3;
+    return cin_per_group(g) <= DIRECT_WINS_CHANNELS &&
+           !(m == 4 && one_piece && g->out_channels >= WINOGRAD_WIDENS);
 }
 
 bool oc_conv_chooses_direct(const oc_conv_geom *g)

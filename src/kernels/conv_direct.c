@@ -147,14 +147,14 @@ typedef struct direct_run {
 /* Rows [y0, y1) of the image's phase planes into phases: for each input
  * channel c and row phase u, planes (c, u, v) for every v, at index
  * (c sh + u) sw + v. Each input row is read once, into its sw phase rows. */
-static void fill_rows(const direct_run *r, float *phases, int64_t y0, int64_t y1)
+static void fill_rows(const direct_run *r, const float *x, float *phases, int64_t y0, int64_t y1)
 {
     const oc_window_dim *dh = &r->g->dim[1], *dw = &r->g->dim[2];
     int64_t sh = dh->stride, sw = dw->stride, cols = r->pd.cols;
     if (y1 > r->pd.rows) y1 = r->pd.rows;
     for (int64_t unit = 0; unit < r->g->in_channels * sh; unit++) {
         int64_t c = unit / sh, u = unit % sh;
-        const float *xc = r->x + c * dh->in * dw->in;
+        const float *xc = x + c * dh->in * dw->in;
         float *dst = phases + unit * sw * r->pd.plane + y0 * cols;
         for (int64_t y = y0; y < y1; y++, dst += cols) {
             int64_t ih = sh * y + u - dh->pad_begin;
@@ -173,11 +173,12 @@ static void fill_rows(const direct_run *r, float *phases, int64_t y0, int64_t y1
  * read: those of their taps, and one more, which the vectors that cross
  * the last row's end read into (dropped lanes, but no stale denormal or
  * NaN should slow their FMAs). */
-static float *thread_planes(const direct_run *r, int thread, int64_t oh0, int64_t oh1)
+static float *thread_planes(const direct_run *r, const float *x, int thread, int64_t oh0,
+                            int64_t oh1)
 {
     const oc_window_dim *dh = &r->g->dim[1];
     float *phases = (float *)(r->slots + (size_t)thread * r->lay.slot);
-    fill_rows(r, phases, oh0, oh1 + (dh->kernel - 1) * dh->dilation / dh->stride + 1);
+    fill_rows(r, x, phases, oh0, oh1 + (dh->kernel - 1) * dh->dilation / dh->stride + 1);
     return phases;
 }
 
@@ -189,7 +190,7 @@ static void run_rows(void *ctx, size_t begin, size_t end, int thread)
     for (size_t u = begin; u < end; u++) {
         int64_t oh0 = (int64_t)u * r->per, oh1 = oh0 + r->per < oh ? oh0 + r->per : oh;
         oc_direct_job job = r->job;
-        job.phases = thread_planes(r, thread, oh0, oh1);
+        job.phases = thread_planes(r, r->x, thread, oh0, oh1);
         for (int64_t k0 = 0; k0 < job.k; k0 += mr) r->kern->block(&job, k0, oh0, oh1);
     }
 }
@@ -321,13 +322,17 @@ typedef struct pooled_run {
     direct_run r;
     const oc_pool_geom *pg;
     const oc_pool_plane_kernels *pool;
-    float *y; /* the image's pooled output */
+    const float *x;         /* the batch's input */
+    float *y;               /* the batch's pooled output */
+    int64_t chunks;         /* units an image */
+    int64_t in_image, out_image;
 } pooled_run;
 
-/* Units: chunks of pooled rows. For each, the plane rows that the conv
- * rows its windows cover read; then, a channel block at a time, those conv
- * rows into the thread's scratch, pooled from there into y. Neighbouring
- * chunks share (kernel - stride) conv rows, computed by both. */
+/* Units: chunks of pooled rows of an image (the images' chunks one after
+ * another). For each, the plane rows that the conv rows its windows cover
+ * read; then, a channel block at a time, those conv rows into the thread's
+ * scratch, pooled from there into y. Neighbouring chunks share (kernel -
+ * stride) conv rows, computed by both. */
 static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
 {
     const pooled_run *p = ctx;
@@ -337,8 +342,11 @@ static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
     int64_t out_plane = ph->out * pw->out;
     float *scratch = (float *)(r->slots + (size_t)thread * r->lay.slot + r->lay.planes);
     int32_t row_lo[OC_POOL_SEP_MAX], row_hi[OC_POOL_SEP_MAX];
-    for (size_t u = begin; u < end; u++) {
-        int64_t q0 = (int64_t)u * r->per, q1 = q0 + r->per;
+    for (size_t unit = begin; unit < end; unit++) {
+        int64_t n = (int64_t)unit / p->chunks, u = (int64_t)unit % p->chunks;
+        const float *x = p->x + n * p->in_image;
+        float *y = p->y + n * p->out_image;
+        int64_t q0 = u * r->per, q1 = q0 + r->per;
         if (q1 > ph->out) q1 = ph->out;
         int64_t r0 = oc_window_start(ph, q0), r1 = oc_window_start(ph, q1 - 1) + ph->kernel;
         if (r0 < 0) r0 = 0;
@@ -352,7 +360,7 @@ static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
         oc_pool_sep s = {r1 - r0,       r->job.ow, q1 - q0, pw->out, pw->stride, pw->kernel,
                          pw->pad_begin, oc_pool_padded_span(pw), row_lo, row_hi, NULL, NULL};
         oc_direct_job job = r->job;
-        job.phases = thread_planes(r, thread, r0, r1);
+        job.phases = thread_planes(r, x, thread, r0, r1);
         job.y = scratch;
         job.y_row0 = r0;
         job.y_plane = (r1 - r0) * job.ow;
@@ -362,9 +370,29 @@ static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
             int64_t rows = job.k - k0 < mr ? job.k - k0 : mr;
             for (int64_t i = 0; i < rows; i++)
                 p->pool->max(&s, scratch + i * job.y_plane,
-                             p->y + (k0 + i) * out_plane + q0 * pw->out, 0, 1);
+                             y + (k0 + i) * out_plane + q0 * pw->out, 0, 1);
         }
     }
+}
+
+/* Pooled rows a unit: at most per_max; with threads, the count whose
+ * busiest thread (units of all images in turn) gets the fewest rows, of
+ * those the largest (fewest conv rows computed twice where chunks meet):
+ * AlexNet's 27 pooled rows on 2 threads, one image: 2 chunks (14, 13)
+ * rather than 7 of 4 (one thread doing 16 rows, 12% of the conv rows
+ * twice); 4 images: one chunk an image. */
+static int64_t pooled_unit_rows(int64_t rows, int64_t per_max, int64_t images, int threads)
+{
+    if (per_max < 1) per_max = 1;
+    if (per_max > rows) per_max = rows;
+    if (threads <= 1) return per_max;
+    int64_t best = per_max, best_span = INT64_MAX;
+    for (int64_t c = per_max; c >= 1; c--) {
+        int64_t units = images * oc_div_ceil(rows, c);
+        int64_t span = oc_div_ceil(units, threads) * c;
+        if (span < best_span) best = c, best_span = span;
+    }
+    return best;
 }
 
 void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
@@ -379,14 +407,11 @@ void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed,
     setup_run(&p.r, g, isa, packed, bias, lo, hi, pp.scratch, threads, workspace);
     p.pg = pg;
     p.pool = oc_pool_plane_kernels_for(isa);
-    int64_t chunks = oc_div_ceil(ph->out, pp.per_max), want = threads > 1 ? 4 * threads : 1;
-    if (chunks < want) chunks = want < ph->out ? want : ph->out;
-    p.r.per = oc_div_ceil(ph->out, chunks);
-    int64_t in_image = g->in_channels * dh->in * dw->in;
-    int64_t out_image = g->out_channels * ph->out * pg->dim[2].out;
-    for (int64_t n = 0; n < g->batch; n++) {
-        p.r.x = x + n * in_image;
-        p.y = y + n * out_image;
-        oc_parallel_for_affine(pool, (size_t)oc_div_ceil(ph->out, p.r.per), run_pooled, &p);
-    }
+    p.r.per = pooled_unit_rows(ph->out, pp.per_max, g->batch, threads);
+    p.chunks = oc_div_ceil(ph->out, p.r.per);
+    p.x = x;
+    p.y = y;
+    p.in_image = g->in_channels * dh->in * dw->in;
+    p.out_image = g->out_channels * ph->out * pg->dim[2].out;
+    oc_parallel_for_affine(pool, (size_t)(g->batch * p.chunks), run_pooled, &p);
 }

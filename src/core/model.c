@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -25,9 +26,28 @@ onnxc_status *oc_model_own(onnxc_model *m, void *data)
     return NULL;
 }
 
+/* Huge pages for the whole 2 MB pages inside a big model buffer (packed and
+ * transformed weights, written once at load): each 4 KB page's first touch
+ * is a fault, and on a virtual machine those faults were most of the load
+ * time (GoogLeNet: 240 ms, two thirds in the kernel). Only a hint: where
+ * transparent huge pages are off, nothing changes. */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t begin = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
+    if (end > begin) madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+#else
+    (void)p, (void)bytes;
+#endif
+}
+
 void *oc_model_alloc(onnxc_model *m, size_t bytes)
 {
     void *p = oc_budget_alloc(&m->budget, bytes ? bytes : 1);
+    if (p && bytes >= 2 * HUGE_PAGE) advise_huge(p, bytes);
     return p && !oc_model_own(m, p) ? p : NULL;
 }
 

@@ -233,25 +233,33 @@ static void setup_run(direct_run *r, const oc_conv_geom *g, oc_isa isa, const fl
 #define UNIT_PLANE_BYTES ((int64_t)96 << 10)
 #define UNITS_PER_THREAD 4
 
-static int64_t unit_rows(const direct_run *r, int64_t rows, int threads)
+/* Rows a unit (at most per_max) when the units of images images, chunk
+ * after chunk, go to threads in turn: the count whose busiest thread gets
+ * the fewest rows; of those, the largest giving at least want units, else
+ * the largest (fewest rows computed twice where chunks meet). 27 rows on 2
+ * threads: 4 units of 7, not 7 of 4 with one thread doing 16 rows. */
+static int64_t balanced_rows(int64_t rows, int64_t per_max, int64_t images, int threads,
+                             int64_t want)
 {
-    int64_t row_bytes = r->pd.planes * r->pd.cols * (int64_t)sizeof(float);
-    int64_t per = UNIT_PLANE_BYTES / (row_bytes > 0 ? row_bytes : 1);
-    per = per < 1 ? 1 : per > rows ? rows : per;
-    if (threads <= 1) return per;
-    /* The chunk whose busiest thread (threads taking units in turn) has
-     * the fewest rows; of those, the largest with UNITS_PER_THREAD units a
-     * thread, else the largest (27 rows on 2 threads: 4 units of 7, not 7
-     * of 4 with one thread doing 16 rows). */
-    int64_t best = per, best_span = INT64_MAX;
+    if (per_max < 1) per_max = 1;
+    if (per_max > rows) per_max = rows;
+    if (threads <= 1) return per_max;
+    int64_t best = per_max, best_span = INT64_MAX;
     bool best_many = false;
-    for (int64_t c = per; c >= 1; c--) {
-        int64_t units = oc_div_ceil(rows, c), span = oc_div_ceil(units, threads) * c;
-        bool many = units >= (int64_t)threads * UNITS_PER_THREAD;
+    for (int64_t c = per_max; c >= 1; c--) {
+        int64_t units = images * oc_div_ceil(rows, c), span = oc_div_ceil(units, threads) * c;
+        bool many = units >= want;
         if (span < best_span || (span == best_span && many && !best_many))
             best = c, best_span = span, best_many = many;
     }
     return best;
+}
+
+static int64_t unit_rows(const direct_run *r, int64_t rows, int threads)
+{
+    int64_t row_bytes = r->pd.planes * r->pd.cols * (int64_t)sizeof(float);
+    return balanced_rows(rows, UNIT_PLANE_BYTES / (row_bytes > 0 ? row_bytes : 1), 1, threads,
+                         (int64_t)threads * UNITS_PER_THREAD);
 }
 
 void oc_conv_direct(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
@@ -375,26 +383,6 @@ static void run_pooled(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-/* Pooled rows a unit: at most per_max; with threads, the count whose
- * busiest thread (units of all images in turn) gets the fewest rows, of
- * those the largest (fewest conv rows computed twice where chunks meet):
- * AlexNet's 27 pooled rows on 2 threads, one image: 2 chunks (14, 13)
- * rather than 7 of 4 (one thread doing 16 rows, 12% of the conv rows
- * twice); 4 images: one chunk an image. */
-static int64_t pooled_unit_rows(int64_t rows, int64_t per_max, int64_t images, int threads)
-{
-    if (per_max < 1) per_max = 1;
-    if (per_max > rows) per_max = rows;
-    if (threads <= 1) return per_max;
-    int64_t best = per_max, best_span = INT64_MAX;
-    for (int64_t c = per_max; c >= 1; c--) {
-        int64_t units = images * oc_div_ceil(rows, c);
-        int64_t span = oc_div_ceil(units, threads) * c;
-        if (span < best_span) best = c, best_span = span;
-    }
-    return best;
-}
-
 void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed, const float *x,
                          const float *bias, float lo, float hi, const oc_pool_geom *pg, float *y,
                          void *workspace, oc_pool *pool)
@@ -407,7 +395,9 @@ void oc_conv_direct_pool(const oc_conv_geom *g, oc_isa isa, const float *packed,
     setup_run(&p.r, g, isa, packed, bias, lo, hi, pp.scratch, threads, workspace);
     p.pg = pg;
     p.pool = oc_pool_plane_kernels_for(isa);
-    p.r.per = pooled_unit_rows(ph->out, pp.per_max, g->batch, threads);
+    /* AlexNet's 27 pooled rows on 2 threads: chunks of 14 and 13 for one
+     * image (not 7 of 4: 12% of the conv rows twice), one a batch-4 image */
+    p.r.per = balanced_rows(ph->out, pp.per_max, g->batch, threads, 0);
     p.chunks = oc_div_ceil(ph->out, p.r.per);
     p.x = x;
     p.y = y;

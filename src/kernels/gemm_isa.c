@@ -196,6 +196,20 @@ static OC_ALWAYS_INLINE oc_vf epilogue_vec(oc_vf r, oc_vf valpha, const float *x
     return r;
 }
 
+/* The epilogue of one element: alpha * sum, + beta * X (x: X's element,
+ * or NULL), clamped. */
+static OC_ALWAYS_INLINE float epilogue_scalar(float sum, float alpha, float beta, const float *x,
+                                              bool clamp, float lo, float hi)
+{
+    float out = alpha * sum;
+    if (x) out += beta * *x;
+    if (clamp) {
+        out = lo > out ? lo : out;
+        out = hi < out ? hi : out;
+    }
+    return out;
+}
+
 /* C tile (M x cols, cols in ((V - 1) * VL, V * VL]) = epilogue of
  * A panel (MR-strided, first M rows) x B panel (V vectors wide, its rows
  * b_rs floats apart) over kc. */
@@ -359,13 +373,9 @@ static OC_ALWAYS_INLINE void narrow_tile(const int J, const int P, size_t kc,
             _mm256_store_ps(v, acc[q][j]);
             for (size_t i = 0; i < MR && (size_t)q * MR + i < rows; i++) {
                 size_t r = (size_t)q * MR + i;
-                float out = ep->alpha * v[i];
-                if (ep->x) out += ep->beta * ep->x[r * ep->x_rs + (size_t)j * ep->x_cs];
-                if (ep->clamp) {
-                    out = ep->lo > out ? ep->lo : out;
-                    out = ep->hi < out ? ep->hi : out;
-                }
-                c[r * ldc + (size_t)j] = out;
+                const float *x = ep->x ? ep->x + r * ep->x_rs + (size_t)j * ep->x_cs : NULL;
+                c[r * ldc + (size_t)j] =
+                    epilogue_scalar(v[i], ep->alpha, ep->beta, x, ep->clamp, ep->lo, ep->hi);
             }
         }
     }
@@ -458,13 +468,9 @@ static void block_in_place(size_t mc, size_t nc, size_t kc, const float *pa, con
 
 static OC_ALWAYS_INLINE void small_store(const oc_gemm_small *s, size_t v, size_t r, float sum)
 {
-    float out = s->alpha * sum;
-    if (s->x) out += s->beta * s->x[v * s->x_vs + r * s->x_rs];
-    if (s->clamp) {
-        out = s->lo > out ? s->lo : out;
-        out = s->hi < out ? s->hi : out;
-    }
-    s->c[v * s->c_vs + r * s->c_rs] = out;
+    const float *x = s->x ? s->x + v * s->x_vs + r * s->x_rs : NULL;
+    s->c[v * s->c_vs + r * s->c_rs] =
+        epilogue_scalar(sum, s->alpha, s->beta, x, s->clamp, s->lo, s->hi);
 }
 
 /* The dot form. With one or two vectors it streams the rows of W one after

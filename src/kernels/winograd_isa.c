@@ -283,25 +283,16 @@ INL bool out_plan4_of(const oc_wino_plan *p, int64_t image_stride, const tile_po
 INL void output_group4(const float *src, int64_t xstride, const out_plan4 *op, float *yk,
                        const float *sk, __m512 bias, __m512 lov, __m512 hiv)
 {
-    __m512 t[4][6];
-    for (int j = 0; j < 6; j++) {
-        __m512 s0 = _mm512_loadu_ps(src + (0 * 6 + j) * xstride);
-        __m512 s1 = _mm512_loadu_ps(src + (1 * 6 + j) * xstride);
-        __m512 s2 = _mm512_loadu_ps(src + (2 * 6 + j) * xstride);
-        __m512 s3 = _mm512_loadu_ps(src + (3 * 6 + j) * xstride);
-        __m512 s4 = _mm512_loadu_ps(src + (4 * 6 + j) * xstride);
-        __m512 s5 = _mm512_loadu_ps(src + (5 * 6 + j) * xstride);
-        __m512 p12 = s1 + s2, m12 = s1 - s2, p34 = s3 + s4, m34 = s3 - s4;
-        t[0][j] = s0 + p12 + p34;
-        t[1][j] = m12 + 2.0f * m34;
-        t[2][j] = p12 + 4.0f * p34;
-        t[3][j] = m12 + 8.0f * m34 + s5;
+    __m512 t[4 * 6];
+    for (int j = 0; j < 6; j++) { /* columns: t[i][j], i < 4 */
+        __m512 s[6];
+        for (int i = 0; i < 6; i++) s[i] = _mm512_loadu_ps(src + (i * 6 + j) * xstride);
+        out4(&t[j], 6, s, 1);
     }
     for (int i = 0; i < 4; i++) {
-        const __m512 *s = t[i];
-        __m512 p12 = s[1] + s[2], m12 = s[1] - s[2], p34 = s[3] + s[4], m34 = s[3] - s[4];
-        __m512 o0 = s[0] + p12 + p34 + bias, o1 = m12 + 2.0f * m34 + bias;
-        __m512 o2 = p12 + 4.0f * p34 + bias, o3 = m12 + 8.0f * m34 + s[5] + bias;
+        __m512 o[4];
+        out4(o, 1, &t[i * 6], 1);
+        __m512 o0 = o[0] + bias, o1 = o[1] + bias, o2 = o[2] + bias, o3 = o[3] + bias;
         __m512 t01lo = _mm512_unpacklo_ps(o0, o1), t01hi = _mm512_unpackhi_ps(o0, o1);
         __m512 t23lo = _mm512_unpacklo_ps(o2, o3), t23hi = _mm512_unpackhi_ps(o2, o3);
         __m512 u0 = _mm512_shuffle_ps(t01lo, t23lo, 0x44);

@@ -46,6 +46,7 @@ static const layer layers[] = {
     {"googlenet conv1 7x7/2", 1, 3, 64, 224, 7, 2, 3},
     {"googlenet conv3", 1, 64, 192, 56, 3, 1, 1},
     {"googlenet 3b 3x3", 1, 128, 192, 28, 3, 1, 1},
+    {"googlenet 3a 3x3", 1, 96, 128, 28, 3, 1, 1},
     {"googlenet 4b 3x3", 1, 112, 224, 14, 3, 1, 1},
     {"googlenet 4e 3x3", 1, 160, 320, 14, 3, 1, 1},
     {"googlenet 5b 3x3", 1, 192, 384, 7, 3, 1, 1},

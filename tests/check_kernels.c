@@ -543,6 +543,15 @@ static const wino_case wino_cases[] = {
     {1, 6, 5, 13, 150, 1, 1, 1, 1, true, 3, 3},
     {2, 5, 4, 14, 141, 2, 2, 2, 2, true, 5, 5},
     {1, 4, 3, 9, 70, 0, 0, 0, 0, false, 3, 3},
+    /* a last vector of 1 to 4 tiles, multiplied tile by tile (F(4,3): 49,
+     * 50, 51, 52 tiles; 56 x 56: sub-blocks of 48 and one of 4), channels
+     * not a multiple of a vector; then deep enough for the GEMM's products */
+    {1, 19, 20, 28, 28, 1, 1, 1, 1, true, 3, 3},
+    {1, 21, 18, 20, 40, 1, 1, 1, 1, true, 3, 3},
+    {1, 23, 17, 12, 68, 1, 1, 1, 1, false, 3, 3},
+    {1, 18, 16, 16, 52, 1, 1, 1, 1, true, 3, 3},
+    {1, 17, 9, 56, 56, 1, 1, 1, 1, true, 3, 3},
+    {1, 150, 24, 28, 28, 1, 1, 1, 1, true, 3, 3},
 };
 
 START_TEST(winograd_f2_matches_reference)

@@ -184,6 +184,10 @@ static bool make_plan(const oc_conv_geom *g, int m, int64_t kb, int threads, win
     size_t u_bytes;
     if (!float_bytes((size_t)p->p, (size_t)p->k, (size_t)p->cv, &u_bytes)) return false;
     p->tb = min64(u_bytes > U_BIG ? TB_MAX_BIG : TB_MAX, round_up(tiles, LANES));
+    /* A few tiles past tb (a 28 x 28 output's 49) in one sub-block, the
+     * last vector's products tile by tile, rather than two sub-blocks of
+     * two vectors each. */
+    if (tiles > p->tb && tiles - p->tb <= OC_WINO_NARROW) p->tb = round_up(tiles, LANES);
     p->kb_max = min64(kb, p->k);
     if (p->cv > INT64_MAX / ((int64_t)p->p * (int64_t)sizeof(float) * TB_MAX_BIG)) return false;
     size_t per_tile = (size_t)p->p * (size_t)p->cv * sizeof(float);
@@ -345,10 +349,13 @@ static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64
     if (pw->wino_u) {
         r->isa.multiply(p, pw->wino_u, k0, kn, v, s, mm, xstride, p->tb);
     } else {
+        /* the tiles themselves, not their vectors: a last panel of a few
+         * columns takes the GEMM's narrow kernels */
         oc_gemm_b_layout lay = oc_wino_sub_layout(p, v, s);
+        size_t n = (size_t)tn;
         for (int xi = 0; xi < p->p; xi++) {
             oc_gemm_packed b = oc_gemm_packed_b_of(&lay, oc_wino_block(p, v, s, xi));
-            oc_gemm_desc d = oc_gemm_desc_make(false, false, (size_t)kn, lay.n, (size_t)p->cv,
+            oc_gemm_desc d = oc_gemm_desc_make(false, false, (size_t)kn, n, (size_t)p->cv,
                                                NULL, 0, NULL, 0, mm + xi * xstride,
                                                (size_t)p->tb);
             d.packed_a = &pw->wino[j * p->p + xi];

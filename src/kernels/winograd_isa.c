@@ -582,11 +582,90 @@ INL void mul_rows(const int R, const int NT, const float *ux, int64_t cv, const 
     for (; k < kn; k++) mul_block(1, NT, ux + k * cv, cv, vx, vs, mx + k * ldk, ldk);
 }
 
+/* A last vector of at most OC_WINO_NARROW tiles (ResNet-18's and
+ * GoogLeNet's 28 x 28 outputs: 49 tiles = 3 x 16 + 1): the tiles' columns
+ * of V gathered, then per output channel a dot product with its row of U,
+ * cv / VL FMAs a tile instead of cv for the whole vector. Lanes past the
+ * tiles are stored as 0. */
+#define NARROW_DEPTH 512
+#define NARROW_ROWS 4
+
+INL void mul_narrow_rows(const int J, const int R, const float *ux, int64_t cv,
+                         const float *col, float *mx, int64_t ldk)
+{
+    oc_vf acc[NARROW_ROWS][OC_WINO_NARROW];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < J; j++) acc[i][j] = oc_vzero();
+    int64_t c = 0;
+    for (; c + OC_VL <= cv; c += OC_VL) {
+        oc_vf b[OC_WINO_NARROW];
+        for (int j = 0; j < J; j++) b[j] = oc_vloadu(col + j * NARROW_DEPTH + c);
+        for (int i = 0; i < R; i++) {
+            oc_vf a = oc_vloadu(ux + i * cv + c);
+            for (int j = 0; j < J; j++) acc[i][j] = oc_vfma(a, b[j], acc[i][j]);
+        }
+    }
+    if (c < cv) {
+        int n = (int)(cv - c);
+        oc_vf b[OC_WINO_NARROW];
+        for (int j = 0; j < J; j++) b[j] = oc_vloadu(col + j * NARROW_DEPTH + c); /* zero past cv */
+        for (int i = 0; i < R; i++) {
+            oc_vf a = oc_vloadu_n(ux + i * cv + c, n);
+            for (int j = 0; j < J; j++) acc[i][j] = oc_vfma(a, b[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        float row[OC_VL] = {0};
+        for (int j = 0; j < J; j++) row[j] = oc_vhsum(acc[i][j]);
+        oc_vstoreu(mx + i * ldk, oc_vloadu(row));
+    }
+}
+
+INL void mul_narrow(const int J, const float *ux, int64_t cv, const float *vx, int64_t vs,
+                    int64_t kn, float *mx, int64_t ldk)
+{
+    float col[OC_WINO_NARROW][NARROW_DEPTH];
+    int64_t padded = (cv + OC_VL - 1) / OC_VL * OC_VL;
+    for (int j = 0; j < J; j++) {
+        for (int64_t c = 0; c < cv; c++) col[j][c] = vx[c * vs + j];
+        for (int64_t c = cv; c < padded; c++) col[j][c] = 0.0f;
+    }
+    int64_t k = 0;
+    for (; k + NARROW_ROWS <= kn; k += NARROW_ROWS)
+        mul_narrow_rows(J, NARROW_ROWS, ux + k * cv, cv, col[0], mx + k * ldk, ldk);
+    for (; k < kn; k++) mul_narrow_rows(J, 1, ux + k * cv, cv, col[0], mx + k * ldk, ldk);
+}
+
+/* One instance per tile count, each with its accumulators in registers. */
+#define MUL_NARROW_N(J)                                                                     \
+    static OC_NOINLINE void mul_narrow_##J(const float *ux, int64_t cv, const float *vx,   \
+                                           int64_t vs, int64_t kn, float *mx, int64_t ldk) \
+    {                                                                                       \
+        mul_narrow(J, ux, cv, vx, vs, kn, mx, ldk);                                         \
+    }
+MUL_NARROW_N(1)
+MUL_NARROW_N(2)
+MUL_NARROW_N(3)
+MUL_NARROW_N(4)
+
+static bool mul_narrow_n(int64_t tiles, const float *ux, int64_t cv, const float *vx,
+                         int64_t vs, int64_t kn, float *mx, int64_t ldk)
+{
+    if (tiles < 1 || cv > NARROW_DEPTH) return false;
+    switch (tiles) {
+    case 1: mul_narrow_1(ux, cv, vx, vs, kn, mx, ldk); return true;
+    case 2: mul_narrow_2(ux, cv, vx, vs, kn, mx, ldk); return true;
+    case 3: mul_narrow_3(ux, cv, vx, vs, kn, mx, ldk); return true;
+    case 4: mul_narrow_4(ux, cv, vx, vs, kn, mx, ldk); return true;
+    default: return false;
+    }
+}
+
 void OC_ISA_SYM(oc_wino_multiply)(const oc_wino_plan *p, const float *u, int64_t k0,
                                   int64_t kn, const oc_wino_v *v, int64_t s, float *mm,
                                   int64_t xstride, int64_t ldk)
 {
-    int64_t cv = p->cv;
+    int64_t cv = p->cv, tiles = oc_wino_sub_count(v, s);
     oc_gemm_b_layout lay = oc_wino_sub_layout(p, v, s);
     /* One K slice: panel after panel of lay.nr tiles, each [cv][width]. */
     for (int64_t first = 0; first < (int64_t)lay.n; first += (int64_t)lay.nr) {
@@ -603,7 +682,13 @@ void OC_ISA_SYM(oc_wino_multiply)(const oc_wino_plan *p, const float *u, int64_t
                 mul_rows(MUL_R2, 2, ux, cv, vx + t, width, kn, mx + t, ldk);
                 t += 2 * OC_VL;
             }
-            for (; t < width; t += OC_VL) mul_rows(MUL_R1, 1, ux, cv, vx + t, width, kn, mx + t, ldk);
+            for (; t < width; t += OC_VL) {
+                int64_t in_vector = tiles - first - t;
+                if (in_vector <= OC_WINO_NARROW && in_vector < OC_VL &&
+                    mul_narrow_n(in_vector, ux, cv, vx + t, width, kn, mx + t, ldk))
+                    continue;
+                mul_rows(MUL_R1, 1, ux, cv, vx + t, width, kn, mx + t, ldk);
+            }
         }
     }
 }

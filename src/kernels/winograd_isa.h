@@ -17,6 +17,9 @@
 #include "gemm.h"
 
 #define OC_WINO_LANES 16
+/* A sub-block's last vector of at most this many tiles is multiplied tile
+ * by tile (dot products), not as a whole vector. */
+#define OC_WINO_NARROW 4
 
 typedef struct oc_wino_plan {
     int m, a, p;                   /* tile, alpha = m + 2, positions alpha^2 */
@@ -66,7 +69,14 @@ static inline int64_t oc_wino_sub_width(int64_t count, int64_t tb)
     return w < tb ? w : tb;
 }
 
-/* The tiles of sub-block s (rounded up to OC_WINO_LANES): its GEMM's n. */
+/* The tiles of sub-block s. */
+static inline int64_t oc_wino_sub_count(const oc_wino_v *v, int64_t s)
+{
+    int64_t n = v->count - s * v->sub_w;
+    return n < v->sub_w ? n : v->sub_w;
+}
+
+/* The tiles of sub-block s (rounded up to OC_WINO_LANES): its V's width. */
 static inline int64_t oc_wino_sub_tiles(const oc_wino_v *v, int64_t s)
 {
     int64_t n = v->count - s * v->sub_w;

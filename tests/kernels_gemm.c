@@ -460,6 +460,45 @@ START_TEST(gemm_isa_sizes)
 }
 END_TEST
 
+/* oc_gemm_packed_product: both operands packed, n up to the packed B's
+ * width (Winograd's tile counts: a layout of 64 columns, 49 used), K over
+ * several slices; bit for bit the reference on dyadic data, and nothing
+ * written past the packed width or row m. */
+START_TEST(gemm_isa_packed_product)
+{
+    /* m, n, packed n, k */
+    static const size_t shapes[][4] = {{48, 16, 16, 64},  {24, 49, 64, 96},  {17, 1, 16, 33},
+                                       {48, 4, 16, 200},  {9, 100, 112, 7},  {40, 17, 32, 1500},
+                                       {1, 3, 3, 1},      {64, 96, 96, 129}};
+    FOR_EACH_ISA(isa)
+    {
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+            size_t m = shapes[si][0], n = shapes[si][1], nb = shapes[si][2], k = shapes[si][3];
+            size_t ldc = nb + 3;
+            float *a = oh_dyadic(m * k, 11), *b = oh_dyadic(k * nb, 12);
+            float *pa_buf = exact_malloc(oc_gemm_pack_a_size(isa, m, k));
+            float *pb_buf = exact_malloc(oc_gemm_pack_b_size(isa, nb, k));
+            oc_gemm_packed pa, pb;
+            oc_gemm_pack_a(isa, false, m, k, a, k, pa_buf, &pa);
+            oc_gemm_pack_b(isa, false, k, nb, b, nb, pb_buf, &pb);
+            float *c = exact_malloc(m * ldc * sizeof *c), *e = exact_malloc(m * ldc * sizeof *e);
+            for (size_t i = 0; i < m * ldc; i++) c[i] = i % ldc < n ? NAN : SENTINEL;
+            oc_gemm_packed_product(&pa, &pb, m, n, c, ldc);
+            oc_sgemm_ref(false, false, m, n, k, 1.0f, a, k, b, nb, 0.0f, e, ldc);
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < ldc; j++) {
+                    if (j >= n && j < nb) continue; /* may be written (a packed panel's end) */
+                    float want = j < n ? e[i * ldc + j] : SENTINEL;
+                    ck_assert_msg(c[i * ldc + j] == want,
+                                  "%s m=%zu n=%zu (of %zu) k=%zu: C[%zu][%zu] is %.9g, expected %.9g",
+                                  oc_isa_name(isa), m, n, nb, k, i, j, c[i * ldc + j], want);
+                }
+            free(a), free(b), free(pa_buf), free(pb_buf), free(c), free(e);
+        }
+    }
+}
+END_TEST
+
 /* A B written element by element through oc_gemm_b_offset equals the one
  * oc_gemm_pack_b makes, and the product with it is right. */
 START_TEST(gemm_isa_b_layout)
@@ -720,6 +759,7 @@ TCase *kernels_gemm_tcase(void)
     tcase_add_test(tc, gemm_isa_real_values_within_bound);
     tcase_add_test(tc, gemm_isa_sizes);
     tcase_add_test(tc, gemm_isa_b_layout);
+    tcase_add_test(tc, gemm_isa_packed_product);
     tcase_add_test(tc, gemm_op_packed_weights_and_fused_relu);
     tcase_add_test(tc, gemm_op_in_place_b_at_any_offset);
     tcase_add_test(tc, matmul_op_packed_weights);

@@ -610,6 +610,38 @@ void oc_gemm(const oc_gemm_desc *d, oc_pool *pool, void *workspace, size_t works
         gemm_blocked(d, K, ep, pool, ws, avail);
 }
 
+void oc_gemm_packed_product(const oc_gemm_packed *a, const oc_gemm_packed *b, size_t m,
+                            size_t n, float *c, size_t ldc)
+{
+    const oc_gemm_kernels *K = kernels_of(a->isa);
+    size_t k = a->k, depth = a->depth;
+    size_t mpad = padded_rows(K, a->rows), npad = padded_cols(K, b->rows);
+    if (m == 0 || n == 0) return;
+    /* The panel holding column n - 1 is read as b packed it: where that is
+     * wider than n's own rounding (b a full panel there), the product runs
+     * to its end. */
+    size_t nr = (size_t)K->nr, vl = (size_t)K->vl, first = (n - 1) / nr * nr;
+    size_t packed_w = min_sz(nr, round_up(b->rows - first, vl));
+    if (min_sz(nr, round_up(n - first, vl)) != packed_w) n = min_sz(b->rows, first + packed_w);
+    if (k == 0 || depth == 0) {
+        for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof *c);
+        return;
+    }
+    for (size_t pc = 0; pc < k; pc += depth) {
+        size_t kc = min_sz(depth, k - pc);
+        for (size_t jc = 0; jc < n; jc += K->nc) {
+            size_t nc = min_sz(K->nc, n - jc);
+            for (size_t ic = 0; ic < m; ic += K->mc) {
+                float *cb = c + ic * ldc + jc;
+                oc_gemm_kep e = {1.0f, 0.0f, NULL, 0, 0, false, 0.0f, 0.0f};
+                if (pc > 0) e.beta = 1.0f, e.x = cb, e.x_rs = ldc, e.x_cs = 1;
+                K->block(min_sz(K->mc, m - ic), nc, kc, a->data + pc * mpad + ic * kc,
+                         b->data + pc * npad + jc * kc, cb, ldc, &e);
+            }
+        }
+    }
+}
+
 void oc_sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc, void *workspace)

@@ -164,6 +164,15 @@ size_t oc_gemm_workspace(size_t m, size_t n, size_t k, int threads);
  * oc_parallel_for (call oc_gemm with pool = NULL from inside one). */
 void oc_gemm(const oc_gemm_desc *desc, oc_pool *pool, void *workspace, size_t workspace_size);
 
+/* c (m x n, row stride ldc) = a x b, both packed for one kernel set with
+ * the same depth (a: m rows, b: nb >= n columns), on the caller's thread,
+ * no scratch: the many small products of a Winograd convolution (48 x 16
+ * over 64 channels, 36 a tile block), where oc_gemm's planning cost a fifth
+ * of each. Where b's panel holding column n - 1 is wider than n needs,
+ * columns past n up to that panel's end (at most nb) are written too. */
+void oc_gemm_packed_product(const oc_gemm_packed *a, const oc_gemm_packed *b, size_t m,
+                            size_t n, float *c, size_t ldc);
+
 /* ---- the classic interface ---- */
 
 /* Bytes of scratch oc_sgemm needs: oc_gemm_workspace(m, n, k, 1). */

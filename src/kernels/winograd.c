@@ -214,10 +214,7 @@ static bool make_plan(const oc_conv_geom *g, int m, int64_t kb, int threads, win
     if (!float_bytes((size_t)(oc_div_ceil(p->sb, p->tb) * p->p), p->v_blk, 1, &p->v_bytes))
         return false;
     if (!float_bytes((size_t)p->p, (size_t)p->kb_max, (size_t)p->tb, &p->m_bytes)) return false;
-    size_t gemm = oc_gemm_workspace((size_t)p->kb_max, (size_t)p->tb, (size_t)p->cv, 1);
-    if (gemm == SIZE_MAX || !oc_align_up(gemm, &p->gemm_bytes)) return false;
-    return oc_add_size(p->m_bytes, p->gemm_bytes, &p->slot_bytes) &&
-           oc_add_size(p->slot_bytes, p->v_bytes, &p->slot_bytes);
+    return oc_add_size(p->m_bytes, p->v_bytes, &p->slot_bytes);
 }
 
 /* Tiles of m x m over the output of all images (saturating). */
@@ -339,7 +336,7 @@ static oc_wino_v v_of(const wino_run *r, float *v, int64_t count)
  * tile is first and whose transformed input is v: the products into mm,
  * then the output transform. */
 static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64_t s, int64_t j,
-                     float *mm, void *gemm_ws)
+                     float *mm)
 {
     const wino_plan *p = r->p;
     const oc_conv_weights *pw = r->pw;
@@ -355,25 +352,20 @@ static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64
         size_t n = (size_t)tn;
         for (int xi = 0; xi < p->p; xi++) {
             oc_gemm_packed b = oc_gemm_packed_b_of(&lay, oc_wino_block(p, v, s, xi));
-            oc_gemm_desc d = oc_gemm_desc_make(false, false, (size_t)kn, n, (size_t)p->cv,
-                                               NULL, 0, NULL, 0, mm + xi * xstride,
-                                               (size_t)p->tb);
-            d.packed_a = &pw->wino[j * p->p + xi];
-            d.packed_b = &b;
-            oc_gemm(&d, NULL, gemm_ws, p->gemm_bytes);
+            oc_gemm_packed_product(&pw->wino[j * p->p + xi], &b, (size_t)kn, n,
+                                   mm + xi * xstride, (size_t)p->tb);
         }
     }
     r->isa.output(p, mm, xstride, p->tb, first + t0, tn, k0, kn, r->bias, r->sum, r->lo, r->hi,
                   r->y);
 }
 
-/* The thread's slot: M, the SGEMM's scratch, V. */
-static void slot_of(const wino_run *r, int thread, float **mm, void **gemm_ws, float **v)
+/* The thread's slot: M, then V. */
+static void slot_of(const wino_run *r, int thread, float **mm, float **v)
 {
     char *slot = r->slots + (size_t)thread * r->p->slot_bytes;
     *mm = (float *)slot;
-    *gemm_ws = slot + r->p->m_bytes;
-    *v = (float *)(slot + r->p->m_bytes + r->p->gemm_bytes);
+    *v = (float *)(slot + r->p->m_bytes);
 }
 
 /* Shared mode, units (sub-block, chunk of output channels), chunk fastest
@@ -384,8 +376,7 @@ static void shared_units(void *ctx, size_t begin, size_t end, int thread)
     wino_run *r = ctx;
     const wino_plan *p = r->p;
     float *mm, *vbuf;
-    void *gemm_ws;
-    slot_of(r, thread, &mm, &gemm_ws, &vbuf);
+    slot_of(r, thread, &mm, &vbuf);
     oc_wino_v v = v_of(r, vbuf, r->count);
     bool *transformed = r->transformed + (size_t)thread * (size_t)r->subs;
     for (size_t unit = begin; unit < end; unit++) {
@@ -398,7 +389,7 @@ static void shared_units(void *ctx, size_t begin, size_t end, int thread)
             r->isa.input(p, r->x, r->first + t0, &one, 0, p->cv);
             transformed[s] = true;
         }
-        multiply(r, &v, r->first, s, (int64_t)unit % r->pw->wino_chunks, mm, gemm_ws);
+        multiply(r, &v, r->first, s, (int64_t)unit % r->pw->wino_chunks, mm);
     }
 }
 
@@ -408,8 +399,7 @@ static void local_blocks(void *ctx, size_t begin, size_t end, int thread)
     wino_run *r = ctx;
     const wino_plan *p = r->p;
     float *mm, *vbuf;
-    void *gemm_ws;
-    slot_of(r, thread, &mm, &gemm_ws, &vbuf);
+    slot_of(r, thread, &mm, &vbuf);
     for (size_t b = begin; b < end; b++) {
         int64_t first = (int64_t)b * p->sb, count = min64(p->sb, p->tiles - first);
         oc_wino_v v = v_of(r, vbuf, count);
@@ -417,7 +407,7 @@ static void local_blocks(void *ctx, size_t begin, size_t end, int thread)
         int64_t subs = oc_div_ceil(count, v.sub_w);
         for (int64_t s = 0; s < subs; s++)
             for (int64_t j = 0; j < r->pw->wino_chunks; j++)
-                multiply(r, &v, first, s, j, mm, gemm_ws);
+                multiply(r, &v, first, s, j, mm);
     }
 }
 

@@ -42,8 +42,8 @@ typedef struct oc_wino_plan {
     bool local;
     size_t v_blk;                  /* floats of one block of V (see oc_wino_v) */
     size_t v_bytes;                /* V of a super-block: blocks [sb / tb][p] */
-    size_t m_bytes, gemm_bytes;    /* per thread: M [p][kb_max][tb], SGEMM scratch */
-    size_t slot_bytes;             /* per thread: M, SGEMM scratch, V */
+    size_t m_bytes;                /* per thread: M [p][kb_max][tb] */
+    size_t slot_bytes;             /* per thread: M, V */
 } oc_wino_plan;
 
 /* The transformed input V of a super-block of count tiles: sub-blocks of

@@ -134,7 +134,7 @@ static void check_case(oc_isa isa, gcase g, oc_pool *pool, unsigned seed)
     for (int isa_i_ = 0; isa_i_ < OC_ISA_COUNT; isa_i_++)                                     \
         if (!oc_isa_supported((oc_isa)isa_i_)) {                                             \
             if (oc_isa_compiled((oc_isa)isa_i_))                                             \
-                fprintf(stderr, "note: %s kernels compiled but this CPU cannot run them\n",  \
+                fprintf(stderr, "note: %s kernels compiled but not run (this CPU lacks them or ONNXC_MAX_ISA excludes them)\n",  \
                         oc_isa_name((oc_isa)isa_i_));                                        \
         } else                                                                               \
             for (oc_isa isa = (oc_isa)isa_i_; isa == (oc_isa)isa_i_; isa = OC_ISA_COUNT)

@@ -1,5 +1,34 @@
-/* Run-time ISA detection (see cpu.h): no state, asked on every call. */
+/* Run-time ISA detection (see cpu.h): asked on every call, capped by the
+ * environment variable ONNXC_MAX_ISA (portable, avx2 or avx512), which tests
+ * set to run every kernel set on one machine. */
 #include "cpu.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The highest ISA ONNXC_MAX_ISA allows (every one when unset or unknown),
+ * read once: a constant of the process, like the CPU's own features (the
+ * threads that race to read it first all find the same). */
+static oc_isa read_max_isa(void)
+{
+    const char *cap = getenv("ONNXC_MAX_ISA");
+    if (cap)
+        for (int i = 0; i < OC_ISA_COUNT; i++)
+            if (strcmp(cap, oc_isa_name((oc_isa)i)) == 0) return (oc_isa)i;
+    return (oc_isa)(OC_ISA_COUNT - 1);
+}
+
+static oc_isa max_isa(void)
+{
+    static _Atomic int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        v = (int)read_max_isa();
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return (oc_isa)v;
+}
 
 bool oc_isa_compiled(oc_isa isa)
 {
@@ -25,7 +54,7 @@ bool oc_isa_compiled(oc_isa isa)
 
 bool oc_isa_supported(oc_isa isa)
 {
-    if (!oc_isa_compiled(isa)) return false;
+    if (!oc_isa_compiled(isa) || isa > max_isa()) return false;
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
     /* Idempotent: libgcc runs the detection once (normally in a constructor)
      * and returns at once afterwards. */

@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* The highest ISA ONNXC_MAX_ISA allows (every one when unset or unknown),
+/* The highest ISA ONNXC_MAX_ISA allows (any case; every one when unset or
+ * unknown),
  * read once: a constant of the process, like the CPU's own features (the
  * threads that race to read it first all find the same). */
 static oc_isa read_max_isa(void)
@@ -15,7 +17,7 @@ static oc_isa read_max_isa(void)
     const char *cap = getenv("ONNXC_MAX_ISA");
     if (cap)
         for (int i = 0; i < OC_ISA_COUNT; i++)
-            if (strcmp(cap, oc_isa_name((oc_isa)i)) == 0) return (oc_isa)i;
+            if (strcasecmp(cap, oc_isa_name((oc_isa)i)) == 0) return (oc_isa)i;
     return (oc_isa)(OC_ISA_COUNT - 1);
 }
 

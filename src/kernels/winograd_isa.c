@@ -615,7 +615,7 @@ INL void mul_narrow_rows(const int J, const int R, const float *ux, int64_t cv,
         }
     }
     for (int i = 0; i < R; i++) {
-        float row[OC_VL] = {0};
+        float row[OC_VL > OC_WINO_NARROW ? OC_VL : OC_WINO_NARROW] = {0}; /* J < VL */
         for (int j = 0; j < J; j++) row[j] = oc_vhsum(acc[i][j]);
         oc_vstoreu(mx + i * ldk, oc_vloadu(row));
     }

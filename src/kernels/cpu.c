@@ -9,9 +9,8 @@
 #include <strings.h>
 
 /* The highest ISA ONNXC_MAX_ISA allows (any case; every one when unset or
- * unknown),
- * read once: a constant of the process, like the CPU's own features (the
- * threads that race to read it first all find the same). */
+ * unknown). Read once: a constant of the process, like the CPU's own
+ * features (the threads that race to read it first all find the same). */
 static oc_isa read_max_isa(void)
 {
     const char *cap = getenv("ONNXC_MAX_ISA");

@@ -345,7 +345,7 @@ static void multiply(const wino_run *r, const oc_wino_v *v, int64_t first, int64
     const wino_plan *p = r->p;
     const oc_conv_weights *pw = r->pw;
     int64_t xstride = p->kb_max * p->tb;
-    int64_t t0 = s * v->sub_w, tn = min64(v->sub_w, v->count - t0);
+    int64_t t0 = s * v->sub_w, tn = oc_wino_sub_count(v, s);
     int64_t k0 = j * pw->wino_kb, kn = min64(pw->wino_kb, p->k - k0);
     if (pw->wino_u) {
         r->isa.multiply(p, pw->wino_u, k0, kn, v, s, mm, xstride, p->tb);

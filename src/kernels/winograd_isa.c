@@ -596,21 +596,12 @@ INL void mul_narrow_rows(const int J, const int R, const float *ux, int64_t cv,
     oc_vf acc[NARROW_ROWS][OC_WINO_NARROW];
     for (int i = 0; i < R; i++)
         for (int j = 0; j < J; j++) acc[i][j] = oc_vzero();
-    int64_t c = 0;
-    for (; c + OC_VL <= cv; c += OC_VL) {
+    for (int64_t c = 0; c < cv; c += OC_VL) {
+        int n = cv - c < OC_VL ? (int)(cv - c) : OC_VL; /* col is zero past cv */
         oc_vf b[OC_WINO_NARROW];
         for (int j = 0; j < J; j++) b[j] = oc_vloadu(col + j * NARROW_DEPTH + c);
         for (int i = 0; i < R; i++) {
-            oc_vf a = oc_vloadu(ux + i * cv + c);
-            for (int j = 0; j < J; j++) acc[i][j] = oc_vfma(a, b[j], acc[i][j]);
-        }
-    }
-    if (c < cv) {
-        int n = (int)(cv - c);
-        oc_vf b[OC_WINO_NARROW];
-        for (int j = 0; j < J; j++) b[j] = oc_vloadu(col + j * NARROW_DEPTH + c); /* zero past cv */
-        for (int i = 0; i < R; i++) {
-            oc_vf a = oc_vloadu_n(ux + i * cv + c, n);
+            oc_vf a = n == OC_VL ? oc_vloadu(ux + i * cv + c) : oc_vloadu_n(ux + i * cv + c, n);
             for (int j = 0; j < J; j++) acc[i][j] = oc_vfma(a, b[j], acc[i][j]);
         }
     }

@@ -79,9 +79,7 @@ static inline int64_t oc_wino_sub_count(const oc_wino_v *v, int64_t s)
 /* The tiles of sub-block s (rounded up to OC_WINO_LANES): its V's width. */
 static inline int64_t oc_wino_sub_tiles(const oc_wino_v *v, int64_t s)
 {
-    int64_t n = v->count - s * v->sub_w;
-    if (n > v->sub_w) n = v->sub_w;
-    return (n + OC_WINO_LANES - 1) / OC_WINO_LANES * OC_WINO_LANES;
+    return (oc_wino_sub_count(v, s) + OC_WINO_LANES - 1) / OC_WINO_LANES * OC_WINO_LANES;
 }
 
 /* The packed-B layout of sub-block s's blocks, and the block of (s, xi). */

@@ -156,9 +156,10 @@ onnxc_status *oc_pack_weight_b(oc_pack_ctx *ctx, int input, bool trans_b, size_t
                                size_t rows, oc_gemm_packed *out, const void **packed_from);
 /* For a constant input `input` (2-D float B) that the product reads in place
  * (not packed): when its rows do not start on cache lines but could (whole
- * lines long), a copy on a line boundary (*aligned, made from *aligned_from:
- * run uses it while the input's data is still that pointer), B's memory
- * released; both NULL when B is already aligned, small or cannot be. */
+ * lines long), or it is 4 MB or more (2 MB pages), a copy in the model's
+ * memory on a line boundary (*aligned, made from *aligned_from: run uses it
+ * while the input's data is still that pointer), B's memory released; both
+ * NULL when no copy is made. */
 onnxc_status *oc_align_weight_b(oc_pack_ctx *ctx, int input, const float **aligned,
                                 const void **aligned_from);
 OC_DECLARE_OP(relu);

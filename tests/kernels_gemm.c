@@ -256,6 +256,10 @@ START_TEST(gemm_isa_threads)
         {false, false, 1500, 7, 250, -1.0f, 1.0f, 0, X_MATRIX, ACT_NONE, 0},
         {true, false, 1500, 1, 250, 1.0f, 0.0f, 0, X_SELF, ACT_RELU, 0},
         {false, true, 24, 400, 900, 1.0f, 1.0f, 0, X_COL_BIAS, ACT_NONE, PACK_B | PACK_ONLY},
+        /* A bigger than B: split by rows alone (a 1x1 conv with more output
+         * channels than positions), B read in place or transposed */
+        {false, false, 400, 60, 300, 1.0f, 1.0f, 0, X_ROW_BIAS, ACT_RELU, PACK_A},
+        {false, true, 333, 130, 200, 1.0f, 0.5f, 2, X_SELF, ACT_NONE, 0},
     };
     FOR_EACH_ISA(isa)
     {

@@ -56,6 +56,43 @@ static mb_model *relu_model(void)
 
 /* ---- options ---- */
 
+/* The model's buffers: aligned, apart, writable, charged; small ones carved
+ * from shared chunks, big ones alone; a refused charge leaves nothing taken. */
+START_TEST(model_buffers_are_aligned_apart_and_charged)
+{
+    onnxc_model m;
+    memset(&m, 0, sizeof m);
+    m.budget.owner = "model";
+    m.budget.limit = (uint64_t)14 << 20;
+    static const size_t sizes[] = {1, 100, 4096, 65, 3 << 20, 5 << 20, 64, 1 << 20, 0, 2 << 20};
+    enum { N = sizeof sizes / sizeof *sizes };
+    unsigned char *p[N];
+    uint64_t charged = 0;
+    for (int i = 0; i < N; i++) {
+        p[i] = oc_model_alloc(&m, sizes[i]);
+        ck_assert_ptr_nonnull(p[i]);
+        ck_assert_uint_eq((uintptr_t)p[i] % OC_ALIGN, 0);
+        size_t n = sizes[i] ? sizes[i] : 1;
+        memset(p[i], i + 1, n);
+        charged += n;
+    }
+    ck_assert_uint_ge(m.budget.used, charged);
+    for (int i = 0; i < N; i++) { /* no buffer overwrote another */
+        size_t n = sizes[i] ? sizes[i] : 1;
+        ck_assert_uint_eq(p[i][0], i + 1);
+        ck_assert_uint_eq(p[i][n - 1], i + 1);
+    }
+    uint64_t used = m.budget.used;
+    size_t over = (size_t)(m.budget.limit - used) + 1; /* a chunk's size, not a big one's */
+    ck_assert_uint_lt(over, (size_t)4 << 20);
+    ck_assert_ptr_null(oc_model_alloc(&m, over));
+    ck_assert_ptr_null(oc_model_alloc(&m, (size_t)60 << 20));
+    ck_assert_uint_eq(m.budget.used, used);
+    oc_model_release(&m);
+    ck_assert_uint_eq(m.n_chunks, 0);
+}
+END_TEST
+
 START_TEST(defaults_are_zero_and_documented)
 {
     onnxc_model_options mo;
@@ -489,6 +526,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, folding_at_load_is_held_to_the_model_ops_limit);
     tcase_add_test(tc, bound_inputs_over_the_limits);
     tcase_add_test(tc, values_computed_while_planning_are_charged);
+    tcase_add_test(tc, model_buffers_are_aligned_apart_and_charged);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -189,6 +189,10 @@ struct onnxc_model {
     size_t n_buffers, cap_buffers;
     struct oc_mapping { void *addr; size_t len; } *maps; /* mmap'ed external data */
     size_t n_maps, cap_maps;
+    struct oc_mapping *chunks; /* anonymous huge-page chunks oc_model_alloc carves */
+    size_t n_chunks, cap_chunks;
+    char *chunk_next;          /* the free part of the last chunk */
+    size_t chunk_left;
 
     /* filled by the loader */
     int64_t ir_version, model_version;

@@ -51,6 +51,18 @@ static void advise_huge(void *p, size_t bytes)
  * model's own buffers alone cannot hold a whole 2 MB page). GoogLeNet loads
  * about 25% faster. */
 #define CHUNK_BYTES ((size_t)16 << 20)
+/* Not under AddressSanitizer: it sees each malloc'ed buffer's bounds, and
+ * none between buffers carved from one chunk. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CARVE_MAX 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CARVE_MAX 0
+#endif
+#endif
+#ifndef CARVE_MAX
+#define CARVE_MAX (CHUNK_BYTES / 4)
+#endif
 
 static bool new_chunk(onnxc_model *m)
 {
@@ -82,7 +94,7 @@ void *oc_model_alloc(onnxc_model *m, size_t bytes)
 {
     size_t want;
     if (bytes == 0) bytes = 1;
-    if (bytes < CHUNK_BYTES / 4 && oc_align_up(bytes, &want)) {
+    if (bytes < CARVE_MAX && oc_align_up(bytes, &want)) {
         if (!oc_budget_take(&m->budget, want)) return NULL;
         if (want > m->chunk_left && !new_chunk(m)) {
             oc_budget_give(&m->budget, want);
